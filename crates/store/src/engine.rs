@@ -1,0 +1,77 @@
+//! The storage seam: the few operations newsarc needs from a key-value
+//! engine. sled sits behind it in [`SledEngine`]; [`MemoryEngine`] serves
+//! tests and dry runs. No engine type appears outside its adapter.
+
+mod memory;
+mod sled_engine;
+
+pub use memory::MemoryEngine;
+pub use sled_engine::{DEFAULT_CACHE_BYTES, SledEngine};
+
+/// A key and its value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// An engine failure, described in the engine's own words.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The engine's files could not be read or written.
+    #[error("storage engine I/O failed: {0}")]
+    Io(String),
+    /// The engine found its own files damaged.
+    #[error("storage engine found its files corrupted: {0}")]
+    Corrupted(String),
+    /// Another engine-level failure.
+    #[error("storage engine failed: {0}")]
+    Other(String),
+}
+
+/// Writes applied all together or not at all.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WriteBatch {
+    ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl WriteBatch {
+    /// Sets `key` to `value`.
+    pub fn put(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        self.ops.push((key.into(), Some(value.into())));
+    }
+
+    /// Removes `key`. Only tests and `repair` remove: ingest never does.
+    pub fn remove(&mut self, key: impl Into<Vec<u8>>) {
+        self.ops.push((key.into(), None));
+    }
+
+    /// The operations in order; a later one on the same key wins.
+    pub fn ops(&self) -> &[(Vec<u8>, Option<Vec<u8>>)] {
+        &self.ops
+    }
+
+    /// True when the batch holds no operation.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
+
+/// An ordered key-value engine.
+pub trait KvEngine: Send + Sync {
+    /// The value under `key`.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, EngineError>;
+
+    /// Every entry whose key starts with `prefix`, in key order.
+    fn scan_prefix<'a>(
+        &'a self,
+        prefix: &[u8],
+    ) -> Box<dyn Iterator<Item = Result<Entry, EngineError>> + 'a>;
+
+    /// Applies `batch` atomically: after a crash either all of it or none of
+    /// it is visible.
+    fn apply(&self, batch: WriteBatch) -> Result<(), EngineError>;
+
+    /// Makes everything applied so far survive a killed process.
+    fn flush(&self) -> Result<(), EngineError>;
+
+    /// Bytes the store occupies on disk (0 for a memory engine).
+    fn disk_bytes(&self) -> Result<u64, EngineError>;
+}

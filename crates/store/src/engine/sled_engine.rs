@@ -1,0 +1,98 @@
+//! The sled 0.34 adapter: the only module that names a `sled::` type.
+
+use std::path::{Path, PathBuf};
+
+use super::{EngineError, Entry, KvEngine, WriteBatch};
+
+/// sled's page cache is a soft limit that defaults to 1 GiB; newsarc's reads
+/// are mostly sequential scans, so a modest cache is enough and keeps RSS
+/// predictable.
+pub const DEFAULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A store directory opened with sled. sled takes a file lock: one process
+/// per store.
+pub struct SledEngine {
+    db: sled::Db,
+    path: PathBuf,
+}
+
+impl SledEngine {
+    /// Opens (or creates) the sled database in `path`.
+    pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, EngineError> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(cache_bytes)
+            .open()
+            .map_err(convert)?;
+        Ok(Self {
+            db,
+            path: path.to_owned(),
+        })
+    }
+}
+
+fn convert(err: sled::Error) -> EngineError {
+    match err {
+        sled::Error::Io(io) => EngineError::Io(io.to_string()),
+        sled::Error::Corruption { at, .. } => EngineError::Corrupted(match at {
+            Some(at) => format!("at {at:?}"),
+            None => "sled reported corruption".to_owned(),
+        }),
+        other => EngineError::Other(other.to_string()),
+    }
+}
+
+impl KvEngine for SledEngine {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, EngineError> {
+        self.db
+            .get(key)
+            .map(|value| value.map(|v| v.to_vec()))
+            .map_err(convert)
+    }
+
+    fn scan_prefix<'a>(
+        &'a self,
+        prefix: &[u8],
+    ) -> Box<dyn Iterator<Item = Result<Entry, EngineError>> + 'a> {
+        Box::new(self.db.scan_prefix(prefix).map(|entry| {
+            entry
+                .map(|(key, value)| (key.to_vec(), value.to_vec()))
+                .map_err(convert)
+        }))
+    }
+
+    fn apply(&self, batch: WriteBatch) -> Result<(), EngineError> {
+        let mut sled_batch = sled::Batch::default();
+        for (key, value) in batch.ops {
+            match value {
+                Some(value) => sled_batch.insert(key, value),
+                None => sled_batch.remove(key),
+            }
+        }
+        self.db.apply_batch(sled_batch).map_err(convert)
+    }
+
+    fn flush(&self) -> Result<(), EngineError> {
+        self.db.flush().map(|_| ()).map_err(convert)
+    }
+
+    fn disk_bytes(&self) -> Result<u64, EngineError> {
+        directory_bytes(&self.path).map_err(|err| EngineError::Io(err.to_string()))
+    }
+}
+
+/// The size of every file under `dir`: what the store really costs on disk,
+/// where sled's own `size_on_disk` leaves out its config and snapshots.
+fn directory_bytes(dir: &Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            directory_bytes(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
+}

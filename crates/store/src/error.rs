@@ -1,0 +1,108 @@
+//! Store errors.
+//!
+//! Policy: every error names what a user needs to find the problem (the
+//! store's location, the digest or revision id); a read that finds damage is
+//! always an error, never wrong bytes; nothing here panics on stored data.
+
+use newsarc_model::{Digest, RevisionId};
+
+use crate::engine::EngineError;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The engine could not open the store.
+    #[error("cannot open the store at {location}: {source}")]
+    Open {
+        /// The store directory.
+        location: String,
+        /// The engine's reason.
+        source: EngineError,
+    },
+    /// A non-empty directory that holds no newsarc store.
+    #[error("{location} is not a newsarc store (it is a non-empty directory without a store in it)")]
+    NotAStore {
+        /// The directory.
+        location: String,
+    },
+    /// The store's header is missing or unreadable.
+    #[error("the store at {location} has a damaged header: {reason}")]
+    DamagedHeader {
+        /// The store directory.
+        location: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The store was written by a newer newsarc.
+    #[error(
+        "the store at {location} has format {found}; this newsarc reads format {supported}: upgrade newsarc"
+    )]
+    UnsupportedFormat {
+        /// The store directory.
+        location: String,
+        /// The format found.
+        found: u32,
+        /// The format this build reads.
+        supported: u32,
+    },
+    /// The engine failed during an operation.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// A stored record does not hash to its id or does not decode.
+    #[error("corrupt {kind} record {id}: {reason}")]
+    CorruptRecord {
+        /// The record kind.
+        kind: &'static str,
+        /// The id or key it is stored under.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A blob does not reconstruct to bytes with its digest.
+    #[error("corrupt blob {digest}: {reason}")]
+    CorruptBlob {
+        /// The blob's digest (its key).
+        digest: Digest,
+        /// The digest of what was reconstructed, when it got that far.
+        actual: Option<Digest>,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A blob that a revision or a delta needs is not in the store.
+    #[error("blob {digest} is missing from the store")]
+    MissingBlob {
+        /// The missing blob.
+        digest: Digest,
+    },
+    /// A revision that an index or article points to is not in the store.
+    #[error("revision {id} is missing from the store")]
+    MissingRevision {
+        /// The missing revision.
+        id: RevisionId,
+    },
+    /// A document could not be compressed.
+    #[error("cannot compress blob {digest}: {reason}")]
+    Compress {
+        /// The document's digest.
+        digest: Digest,
+        /// zstd's reason.
+        reason: String,
+    },
+}
+
+impl StoreError {
+    /// True when the error means stored data is damaged (as opposed to the
+    /// store being unreachable or the request naming nothing).
+    pub fn is_corruption(&self) -> bool {
+        matches!(
+            self,
+            Self::CorruptRecord { .. }
+                | Self::CorruptBlob { .. }
+                | Self::MissingBlob { .. }
+                | Self::MissingRevision { .. }
+                | Self::DamagedHeader { .. }
+                | Self::Engine(EngineError::Corrupted(_))
+        )
+    }
+}

@@ -1,0 +1,121 @@
+//! The key layout: one ordered keyspace, each kind of entry under a one-byte
+//! ASCII prefix. `docs/FORMAT.md` documents the same table.
+
+use newsarc_model::{ArticleKey, Digest, Millis, RevisionId};
+
+/// `info` → the store header ([`newsarc_model::record::StoreInfo`]).
+pub const INFO: &[u8] = b"info";
+/// `counters` → whole-store totals.
+pub const COUNTERS: &[u8] = b"counters";
+/// `B` + blob digest → blob record.
+pub const BLOB: u8 = b'B';
+/// `R` + revision id → revision record (the id hashes these bytes).
+pub const REVISION: u8 = b'R';
+/// `A` + article key → article record.
+pub const ARTICLE: u8 = b'A';
+/// `H` + article key + NUL + seq (u32 BE) → revision id.
+pub const HISTORY: u8 = b'H';
+/// `O` + article key + NUL + observation number (u64 BE) → observation.
+pub const OBSERVATION: u8 = b'O';
+/// `L` + log sequence number (u64 BE) → revision id.
+pub const LOG: u8 = b'L';
+/// `T` + fetched_at (sortable 8 bytes) + revision id → log sequence number.
+pub const TIME: u8 = b'T';
+/// `D` + blob digest + revision id → empty.
+pub const DIGEST: u8 = b'D';
+
+fn tagged(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let mut key = vec![tag];
+    for part in parts {
+        key.extend_from_slice(part);
+    }
+    key
+}
+
+/// Key of a blob.
+pub fn blob(digest: &Digest) -> Vec<u8> {
+    tagged(BLOB, &[digest.as_bytes()])
+}
+
+/// Key of a revision record.
+pub fn revision(id: &RevisionId) -> Vec<u8> {
+    tagged(REVISION, &[id.0.as_bytes()])
+}
+
+/// Key of an article record.
+pub fn article(key: &ArticleKey) -> Vec<u8> {
+    tagged(ARTICLE, &[key.as_str().as_bytes()])
+}
+
+/// Prefix of an article's history entries.
+pub fn history_prefix(key: &ArticleKey) -> Vec<u8> {
+    tagged(HISTORY, &[key.as_str().as_bytes(), &[0]])
+}
+
+/// Key of an article's `seq`th revision.
+pub fn history(key: &ArticleKey, seq: u32) -> Vec<u8> {
+    let mut entry = history_prefix(key);
+    entry.extend_from_slice(&seq.to_be_bytes());
+    entry
+}
+
+/// Prefix of an article's observations.
+pub fn observation_prefix(key: &ArticleKey) -> Vec<u8> {
+    tagged(OBSERVATION, &[key.as_str().as_bytes(), &[0]])
+}
+
+/// Key of an observation.
+pub fn observation(key: &ArticleKey, number: u64) -> Vec<u8> {
+    let mut entry = observation_prefix(key);
+    entry.extend_from_slice(&number.to_be_bytes());
+    entry
+}
+
+/// Key of a global log entry.
+pub fn log(seq: u64) -> Vec<u8> {
+    tagged(LOG, &[&seq.to_be_bytes()])
+}
+
+/// Key of a time index entry.
+pub fn time(fetched_at: Millis, id: &RevisionId) -> Vec<u8> {
+    tagged(TIME, &[&fetched_at.to_sortable_bytes(), id.0.as_bytes()])
+}
+
+/// Key of a digest index entry.
+pub fn digest(blob: &Digest, id: &RevisionId) -> Vec<u8> {
+    tagged(DIGEST, &[blob.as_bytes(), id.0.as_bytes()])
+}
+
+/// Splits a history key into (article key, seq).
+pub fn parse_history(key: &[u8]) -> Option<(&str, u32)> {
+    let rest = key.strip_prefix(&[HISTORY])?;
+    let (article, seq) = rest.split_at_checked(rest.len().checked_sub(5)?)?;
+    let seq = seq.strip_prefix(&[0])?;
+    Some((
+        std::str::from_utf8(article).ok()?,
+        u32::from_be_bytes(seq.try_into().ok()?),
+    ))
+}
+
+/// Splits a key made of a tag and two 32-byte ids (digest index) or a
+/// sortable time and an id (time index, first part 8 bytes).
+pub fn split_tail_id(key: &[u8], head_len: usize) -> Option<(&[u8], RevisionId)> {
+    let rest = key.get(1..)?;
+    if rest.len() != head_len + 32 {
+        return None;
+    }
+    let (head, id) = rest.split_at(head_len);
+    Some((head, RevisionId(Digest::from_slice(id).ok()?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_keys_split_back() {
+        let key = ArticleKey::new("dw.com/a-1").unwrap();
+        assert_eq!(parse_history(&history(&key, 7)), Some(("dw.com/a-1", 7)));
+        assert_eq!(parse_history(b"Hx"), None);
+    }
+}

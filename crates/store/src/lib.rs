@@ -1,0 +1,37 @@
+//! newsarc's storage: a small key-value seam ([`engine::KvEngine`]) with a
+//! sled 0.34 adapter and an in-memory adapter, and on top of it the
+//! [`Store`]: content-addressed blobs (zstd, delta against the previous
+//! revision), hash-chained revision records, observations, article records,
+//! the global log and its indexes, and [`Store::verify`].
+//!
+//! ```
+//! use newsarc_model::{ArticleKey, ArticleMeta, Digest, Millis};
+//! use newsarc_store::{Fetch, Outcome, Store};
+//!
+//! let store = Store::in_memory();
+//! let fetch = Fetch {
+//!     article: ArticleKey::new("example.org/a").unwrap(),
+//!     bytes: b"<p>hello</p>",
+//!     fetched_at: Millis::from_millis(0),
+//!     source: "a.html".into(),
+//!     meta: ArticleMeta::default(),
+//!     text_digest: Digest::of(b"hello\n"),
+//! };
+//! let added = store.add_fetch(&fetch).unwrap();
+//! assert_eq!(added.outcome, Outcome::NewArticle);
+//! assert_eq!(store.add_fetch(&fetch).unwrap().outcome, Outcome::Unchanged);
+//! store.flush().unwrap();
+//! assert_eq!(store.blob(&Digest::of(b"<p>hello</p>")).unwrap(), b"<p>hello</p>");
+//! ```
+
+mod blob;
+pub mod engine;
+mod error;
+pub mod keys;
+mod store;
+mod verify;
+
+pub use blob::{MAX_DELTA_DEPTH, ZSTD_LEVEL};
+pub use error::StoreError;
+pub use store::{Added, Fetch, Outcome, STORE_FORMAT, Store};
+pub use verify::{Finding, FindingKind, VerifyReport};

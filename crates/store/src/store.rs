@@ -1,0 +1,544 @@
+//! The store: newsarc's records and indexes over a [`KvEngine`].
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+
+use newsarc_model::codec;
+use newsarc_model::record::{
+    ArticleRecord, BlobRecord, Counters, ObservationRecord, Record, RevisionRecord, StoreInfo,
+};
+use newsarc_model::{ArticleKey, ArticleMeta, ChangeKind, Digest, Millis, RevisionId};
+
+use crate::engine::{KvEngine, MemoryEngine, SledEngine, WriteBatch};
+use crate::{StoreError, blob, keys};
+
+/// The store layout version this build writes and reads.
+pub const STORE_FORMAT: u32 = 1;
+
+/// One fetched document, ready to be stored.
+#[derive(Debug, Clone)]
+pub struct Fetch<'a> {
+    /// The article it is a revision of.
+    pub article: ArticleKey,
+    /// The document's exact bytes.
+    pub bytes: &'a [u8],
+    /// When it was fetched.
+    pub fetched_at: Millis,
+    /// Where it came from (file path or URL).
+    pub source: String,
+    /// Metadata the parser extracted.
+    pub meta: ArticleMeta,
+    /// BLAKE3 of the parsed article's normalised text.
+    pub text_digest: Digest,
+}
+
+/// What storing a fetch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The article's first revision.
+    NewArticle,
+    /// A revision of a known article whose bytes changed.
+    NewRevision,
+    /// The bytes equal the latest revision's: an observation was recorded.
+    Unchanged,
+}
+
+impl Outcome {
+    /// The snake_case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NewArticle => "new_article",
+            Self::NewRevision => "new_revision",
+            Self::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// The result of [`Store::add_fetch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Added {
+    /// What happened.
+    pub outcome: Outcome,
+    /// The new revision, or the latest one for an observation.
+    pub revision: RevisionId,
+    /// The document's digest.
+    pub blob: Digest,
+    /// The revision's sequence number within its article.
+    pub seq: u32,
+    /// The change kind, for a new revision.
+    pub change: Option<ChangeKind>,
+}
+
+/// How many reconstructed blobs [`BlobCache`] keeps: enough for a delta chain
+/// and a few neighbours.
+const BLOB_CACHE_ENTRIES: usize = blob::MAX_DELTA_DEPTH as usize + 4;
+
+/// Recently reconstructed blobs, so that walking a history decompresses each
+/// delta once instead of once per descendant.
+#[derive(Default)]
+pub(crate) struct BlobCache {
+    entries: VecDeque<(Digest, Vec<u8>)>,
+}
+
+impl BlobCache {
+    fn get(&self, digest: &Digest) -> Option<&[u8]> {
+        self.entries
+            .iter()
+            .find(|(d, _)| d == digest)
+            .map(|(_, bytes)| bytes.as_slice())
+    }
+
+    fn insert(&mut self, digest: Digest, bytes: Vec<u8>) {
+        if self.get(&digest).is_none() {
+            if self.entries.len() == BLOB_CACHE_ENTRIES {
+                self.entries.pop_front();
+            }
+            self.entries.push_back((digest, bytes));
+        }
+    }
+}
+
+/// A newsarc store.
+pub struct Store {
+    engine: Box<dyn KvEngine>,
+    location: String,
+    /// Ingest reads the article's head and then writes: one writer at a time
+    /// keeps every history a single chain.
+    write_lock: Mutex<()>,
+}
+
+impl Store {
+    /// Opens the store in `dir` with sled, creating it when `dir` is absent
+    /// or empty.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with_cache(dir, crate::engine::DEFAULT_CACHE_BYTES)
+    }
+
+    /// Like [`Store::open`] with an explicit sled cache size in bytes.
+    pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        let location = dir.display().to_string();
+        if dir.is_dir() && !dir.join("conf").exists() && !dir.join("db").exists() {
+            let non_empty = std::fs::read_dir(dir)
+                .map(|mut entries| entries.next().is_some())
+                .unwrap_or(false);
+            if non_empty {
+                return Err(StoreError::NotAStore { location });
+            }
+        }
+        let engine = SledEngine::open(dir, cache_bytes).map_err(|source| StoreError::Open {
+            location: location.clone(),
+            source,
+        })?;
+        Self::with_engine(Box::new(engine), location)
+    }
+
+    /// A new empty store in memory.
+    pub fn in_memory() -> Self {
+        Self::with_engine(Box::new(MemoryEngine::new()), "memory".into())
+            .expect("a new memory engine always takes a header")
+    }
+
+    /// A store over any engine: writes the header into an empty engine,
+    /// otherwise checks the header's format.
+    pub fn with_engine(engine: Box<dyn KvEngine>, location: String) -> Result<Self, StoreError> {
+        let damaged = |reason: String| StoreError::DamagedHeader {
+            location: location.clone(),
+            reason,
+        };
+        match engine.get(keys::INFO)? {
+            Some(bytes) => {
+                let info: StoreInfo = codec::decode(&bytes).map_err(|err| damaged(err.to_string()))?;
+                if info.format != STORE_FORMAT {
+                    return Err(StoreError::UnsupportedFormat {
+                        location,
+                        found: info.format,
+                        supported: STORE_FORMAT,
+                    });
+                }
+            }
+            None => {
+                if engine.scan_prefix(b"").next().is_some() {
+                    return Err(damaged("the header record is missing".into()));
+                }
+                let info = StoreInfo {
+                    format: STORE_FORMAT,
+                    created_at: Millis::now(),
+                };
+                let mut batch = WriteBatch::default();
+                batch.put(keys::INFO, encode(&info)?);
+                batch.put(keys::COUNTERS, encode(&Counters::default())?);
+                engine.apply(batch)?;
+                engine.flush()?;
+            }
+        }
+        Ok(Self {
+            engine,
+            location,
+            write_lock: Mutex::new(()),
+        })
+    }
+
+    /// The engine underneath, for verify, repair and fault-injection tests.
+    pub fn engine(&self) -> &dyn KvEngine {
+        self.engine.as_ref()
+    }
+
+    /// Where the store lives, for messages.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Stores a fetch: a new revision when its bytes differ from the
+    /// article's latest revision, an observation when they are equal.
+    /// Nothing is overwritten. The change is atomic but is durable only
+    /// after [`Store::flush`].
+    pub fn add_fetch(&self, fetch: &Fetch<'_>) -> Result<Added, StoreError> {
+        let _writer = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let digest = Digest::of(fetch.bytes);
+        let mut counters = self.counters()?;
+        let article = self.article(&fetch.article)?;
+        let head = match &article {
+            Some(article) => Some((article.latest, self.revision(&article.latest)?)),
+            None => None,
+        };
+        let mut batch = WriteBatch::default();
+
+        if let (Some(article), Some((head_id, head))) = (&article, &head)
+            && head.blob == digest
+        {
+            counters.observations += 1;
+            let observation = ObservationRecord {
+                article: fetch.article.clone(),
+                revision: *head_id,
+                blob: digest,
+                fetched_at: fetch.fetched_at,
+                source: fetch.source.clone(),
+            };
+            let updated = ArticleRecord {
+                first_seen: article.first_seen.min(fetch.fetched_at),
+                last_seen: article.last_seen.max(fetch.fetched_at),
+                observations: article.observations + 1,
+                ..article.clone()
+            };
+            batch.put(
+                keys::observation(&fetch.article, counters.observations),
+                encode(&observation)?,
+            );
+            batch.put(keys::article(&fetch.article), encode(&updated)?);
+            batch.put(keys::COUNTERS, encode(&counters)?);
+            self.engine.apply(batch)?;
+            return Ok(Added {
+                outcome: Outcome::Unchanged,
+                revision: *head_id,
+                blob: digest,
+                seq: head.seq,
+                change: None,
+            });
+        }
+
+        if self.engine.get(&keys::blob(&digest))?.is_none() {
+            let base = match &head {
+                Some((_, head)) => {
+                    let base_record = self.blob_record(&head.blob)?;
+                    Some((self.blob(&head.blob)?, head.blob, base_record.depth))
+                }
+                None => None,
+            };
+            let record = blob::encode(
+                fetch.bytes,
+                base.as_ref().map(|(bytes, digest, depth)| (bytes.as_slice(), *digest, *depth)),
+            )
+            .map_err(|err| StoreError::Compress {
+                digest,
+                reason: err.to_string(),
+            })?;
+            batch.put(keys::blob(&digest), encode(&record)?);
+            counters.raw_bytes += fetch.bytes.len() as u64;
+        }
+
+        let seq = head.as_ref().map_or(1, |(_, head)| head.seq + 1);
+        let change = ChangeKind::between(
+            head.as_ref().map(|(_, head)| (&head.meta, head.text_digest)),
+            (&fetch.meta, fetch.text_digest),
+        );
+        let record = RevisionRecord {
+            article: fetch.article.clone(),
+            seq,
+            blob: digest,
+            size: fetch.bytes.len() as u64,
+            parent: head.as_ref().map(|(id, _)| *id),
+            fetched_at: fetch.fetched_at,
+            source: fetch.source.clone(),
+            meta: fetch.meta.clone(),
+            text_digest: fetch.text_digest,
+            change,
+        };
+        let record_bytes = encode(&record)?;
+        let id = RevisionId::of_record(&record_bytes);
+        counters.revisions += 1;
+        let updated = match &article {
+            Some(article) => ArticleRecord {
+                url: fetch.meta.url.clone(),
+                title: fetch.meta.title.clone(),
+                first_seen: article.first_seen.min(fetch.fetched_at),
+                last_seen: article.last_seen.max(fetch.fetched_at),
+                latest: id,
+                revisions: seq,
+                ..article.clone()
+            },
+            None => {
+                counters.articles += 1;
+                ArticleRecord {
+                    key: fetch.article.clone(),
+                    url: fetch.meta.url.clone(),
+                    title: fetch.meta.title.clone(),
+                    first_seen: fetch.fetched_at,
+                    last_seen: fetch.fetched_at,
+                    latest: id,
+                    revisions: 1,
+                    observations: 0,
+                }
+            }
+        };
+        batch.put(keys::revision(&id), record_bytes);
+        batch.put(keys::article(&fetch.article), encode(&updated)?);
+        batch.put(keys::history(&fetch.article, seq), id.0.as_bytes().to_vec());
+        batch.put(keys::log(counters.revisions), id.0.as_bytes().to_vec());
+        batch.put(
+            keys::time(fetch.fetched_at, &id),
+            counters.revisions.to_be_bytes().to_vec(),
+        );
+        batch.put(keys::digest(&digest, &id), Vec::new());
+        batch.put(keys::COUNTERS, encode(&counters)?);
+        self.engine.apply(batch)?;
+        Ok(Added {
+            outcome: if article.is_some() {
+                Outcome::NewRevision
+            } else {
+                Outcome::NewArticle
+            },
+            revision: id,
+            blob: digest,
+            seq,
+            change: Some(change),
+        })
+    }
+
+    /// Makes every change so far survive a killed process (sled's flush; see
+    /// `docs/ARCHITECTURE.md` for power loss).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        Ok(self.engine.flush()?)
+    }
+
+    /// Whole-store totals.
+    pub fn counters(&self) -> Result<Counters, StoreError> {
+        self.decoded(keys::COUNTERS, "counters")?
+            .ok_or_else(|| StoreError::CorruptRecord {
+                kind: Counters::KIND,
+                id: "counters".into(),
+                reason: "the record is missing".into(),
+            })
+    }
+
+    /// An article's record.
+    pub fn article(&self, key: &ArticleKey) -> Result<Option<ArticleRecord>, StoreError> {
+        self.decoded(&keys::article(key), key.as_str())
+    }
+
+    /// Every article record, in key order.
+    pub fn articles(&self) -> impl Iterator<Item = Result<ArticleRecord, StoreError>> + '_ {
+        self.engine.scan_prefix(&[keys::ARTICLE]).map(|entry| {
+            let (key, value) = entry?;
+            codec::decode(&value).map_err(|err| StoreError::CorruptRecord {
+                kind: ArticleRecord::KIND,
+                id: String::from_utf8_lossy(&key[1..]).into_owned(),
+                reason: err.to_string(),
+            })
+        })
+    }
+
+    /// A revision record, checked against its id.
+    pub fn revision(&self, id: &RevisionId) -> Result<RevisionRecord, StoreError> {
+        let bytes = self
+            .engine
+            .get(&keys::revision(id))?
+            .ok_or(StoreError::MissingRevision { id: *id })?;
+        decode_revision(id, &bytes)
+    }
+
+    /// Revision ids whose hex form starts with `hex_prefix` (lower case).
+    pub fn revisions_with_prefix(&self, hex_prefix: &str) -> Result<Vec<RevisionId>, StoreError> {
+        let hex_prefix = hex_prefix.to_ascii_lowercase();
+        let whole_bytes: Vec<u8> = (0..hex_prefix.len() / 2)
+            .filter_map(|i| u8::from_str_radix(hex_prefix.get(2 * i..2 * i + 2)?, 16).ok())
+            .collect();
+        let mut scan = vec![keys::REVISION];
+        scan.extend_from_slice(&whole_bytes);
+        let mut found = Vec::new();
+        for entry in self.engine.scan_prefix(&scan) {
+            let (key, _) = entry?;
+            if let Ok(digest) = Digest::from_slice(&key[1..])
+                && digest.to_hex().starts_with(&hex_prefix)
+            {
+                found.push(RevisionId(digest));
+            }
+        }
+        Ok(found)
+    }
+
+    /// An article's revisions, oldest first.
+    pub fn history(
+        &self,
+        key: &ArticleKey,
+    ) -> Result<Vec<(RevisionId, RevisionRecord)>, StoreError> {
+        self.engine
+            .scan_prefix(&keys::history_prefix(key))
+            .map(|entry| {
+                let (index_key, value) = entry?;
+                let id = Digest::from_slice(&value).map_err(|err| StoreError::CorruptRecord {
+                    kind: "history index",
+                    id: String::from_utf8_lossy(&index_key[1..]).into_owned(),
+                    reason: err.to_string(),
+                })?;
+                let id = RevisionId(id);
+                Ok((id, self.revision(&id)?))
+            })
+            .collect()
+    }
+
+    /// An article's observations, oldest recorded first.
+    pub fn observations(&self, key: &ArticleKey) -> Result<Vec<ObservationRecord>, StoreError> {
+        self.engine
+            .scan_prefix(&keys::observation_prefix(key))
+            .map(|entry| {
+                let (_, value) = entry?;
+                codec::decode(&value).map_err(|err| StoreError::CorruptRecord {
+                    kind: ObservationRecord::KIND,
+                    id: key.to_string(),
+                    reason: err.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// A document's exact bytes, reconstructed and checked against `digest`.
+    pub fn blob(&self, digest: &Digest) -> Result<Vec<u8>, StoreError> {
+        self.blob_cached(digest, &mut BlobCache::default())
+    }
+
+    /// [`Store::blob`] reusing and filling `cache`.
+    pub(crate) fn blob_cached(
+        &self,
+        digest: &Digest,
+        cache: &mut BlobCache,
+    ) -> Result<Vec<u8>, StoreError> {
+        if let Some(bytes) = cache.get(digest) {
+            return Ok(bytes.to_vec());
+        }
+        // Walk down to a whole blob (or a cached one), then decode upwards,
+        // checking every step's digest.
+        let mut chain = vec![(*digest, self.blob_record(digest)?)];
+        let mut base_bytes: Option<Vec<u8>> = None;
+        while let Some(base) = chain.last().and_then(|(_, record)| record.base) {
+            if let Some(bytes) = cache.get(&base) {
+                base_bytes = Some(bytes.to_vec());
+                break;
+            }
+            if chain.len() > blob::MAX_DELTA_DEPTH as usize + 1 {
+                return Err(StoreError::CorruptBlob {
+                    digest: *digest,
+                    actual: None,
+                    reason: "its delta chain is longer than any newsarc writes".into(),
+                });
+            }
+            let record = match self.blob_record(&base) {
+                Err(StoreError::MissingBlob { .. }) => {
+                    return Err(StoreError::CorruptBlob {
+                        digest: chain[chain.len() - 1].0,
+                        actual: None,
+                        reason: format!("its delta base {base} is missing"),
+                    });
+                }
+                other => other?,
+            };
+            chain.push((base, record));
+        }
+        while let Some((step_digest, record)) = chain.pop() {
+            let bytes = blob::decode(&record, base_bytes.as_deref()).map_err(|err| {
+                StoreError::CorruptBlob {
+                    digest: step_digest,
+                    actual: None,
+                    reason: format!("it does not decompress: {err}"),
+                }
+            })?;
+            let actual = Digest::of(&bytes);
+            if actual != step_digest {
+                return Err(StoreError::CorruptBlob {
+                    digest: step_digest,
+                    actual: Some(actual),
+                    reason: "its bytes do not hash to its digest".into(),
+                });
+            }
+            cache.insert(step_digest, bytes.clone());
+            base_bytes = Some(bytes);
+        }
+        base_bytes.ok_or(StoreError::MissingBlob { digest: *digest })
+    }
+
+    /// A blob's stored record (compressed form).
+    pub fn blob_record(&self, digest: &Digest) -> Result<BlobRecord, StoreError> {
+        let bytes = self
+            .engine
+            .get(&keys::blob(digest))?
+            .ok_or(StoreError::MissingBlob { digest: *digest })?;
+        codec::decode(&bytes).map_err(|err| StoreError::CorruptBlob {
+            digest: *digest,
+            actual: None,
+            reason: err.to_string(),
+        })
+    }
+
+    /// Bytes the store occupies on disk.
+    pub fn disk_bytes(&self) -> Result<u64, StoreError> {
+        Ok(self.engine.disk_bytes()?)
+    }
+
+    fn decoded<R: Record>(&self, key: &[u8], id: &str) -> Result<Option<R>, StoreError> {
+        self.engine
+            .get(key)?
+            .map(|bytes| {
+                codec::decode(&bytes).map_err(|err| StoreError::CorruptRecord {
+                    kind: R::KIND,
+                    id: id.to_owned(),
+                    reason: err.to_string(),
+                })
+            })
+            .transpose()
+    }
+}
+
+/// Checks a revision record's bytes against its id, then decodes them.
+pub(crate) fn decode_revision(id: &RevisionId, bytes: &[u8]) -> Result<RevisionRecord, StoreError> {
+    let actual = RevisionId::of_record(bytes);
+    if actual != *id {
+        return Err(StoreError::CorruptRecord {
+            kind: RevisionRecord::KIND,
+            id: id.to_string(),
+            reason: format!("its bytes hash to {actual}"),
+        });
+    }
+    codec::decode(bytes).map_err(|err| StoreError::CorruptRecord {
+        kind: RevisionRecord::KIND,
+        id: id.to_string(),
+        reason: err.to_string(),
+    })
+}
+
+fn encode<R: Record>(record: &R) -> Result<Vec<u8>, StoreError> {
+    codec::encode(record).map_err(|err| StoreError::CorruptRecord {
+        kind: R::KIND,
+        id: "(new)".into(),
+        reason: err.to_string(),
+    })
+}
