@@ -1,0 +1,197 @@
+//! Documents to articles: a mirrored news post (YAML front matter, an
+//! `<!--epoch-ms-->` comment, a `[title](url)` header, the article as HTML)
+//! or a plain HTML page becomes an [`Article`]; its URL becomes an
+//! [`ArticleKey`] through [`KeyRules`].
+//!
+//! ```
+//! use newsarc_parse::{parse_document, DocumentHint, KeyRules};
+//!
+//! let post = "---\ntitle: \"Hello\"\ndate: 2022-05-24T01:36:00.000Z\nfrom: https://www.dw.com/zh/slug/a-123\n---\n\
+//!             <!--1653356160000-->\n[Hello](https://www.dw.com/zh/slug/a-123)\n------\n\n<p>Body.</p>\n";
+//! let article = parse_document(post.as_bytes(), &DocumentHint::default()).unwrap();
+//! assert_eq!(article.meta.title.as_deref(), Some("Hello"));
+//! assert_eq!(article.paragraphs, ["Body."]);
+//! let key = KeyRules::builtin().key_for(&article.meta.url).unwrap();
+//! assert_eq!(key.as_str(), "dw.com/a-123");
+//! ```
+
+mod front_matter;
+mod html;
+mod key;
+
+use newsarc_model::{Article, ArticleMeta, PublishedTime, TimeSource};
+use scraper::Html;
+
+pub use key::{KeyError, KeyRules, canonical_url};
+
+/// Documents larger than this are refused before parsing: no news article is
+/// near it, and it bounds the memory one document can take.
+pub const MAX_DOCUMENT_BYTES: u64 = 32 * 1024 * 1024;
+
+/// What the caller knows about a document besides its bytes.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentHint {
+    /// The URL it was fetched from, used when the document names none, and
+    /// to resolve a relative canonical link.
+    pub url: Option<String>,
+}
+
+/// Why a document could not be parsed. Positions are 1-based lines.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// Bigger than [`MAX_DOCUMENT_BYTES`].
+    #[error("the document has {size} bytes, over the limit of {MAX_DOCUMENT_BYTES}")]
+    TooLarge {
+        /// The document's size.
+        size: u64,
+    },
+    /// Holds NUL bytes: a binary file, not a text document.
+    #[error("line {line}: NUL byte: this is a binary file, not a news document")]
+    Binary {
+        /// The line of the first NUL byte.
+        line: usize,
+    },
+    /// Not valid UTF-8.
+    #[error("line {line}: invalid UTF-8 at byte {offset}")]
+    NotUtf8 {
+        /// The line of the first bad byte.
+        line: usize,
+        /// Its byte offset.
+        offset: usize,
+    },
+    /// Front matter opened with `---` but never closed.
+    #[error("line 1: front matter opened with '---' is never closed")]
+    UnterminatedFrontMatter,
+    /// The front matter is not valid YAML or not a mapping.
+    #[error("line {line}: front matter: {reason}")]
+    FrontMatter {
+        /// The line in the document.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No URL in the front matter, header, canonical link or hint.
+    #[error("no article URL: the document has no 'from:', header link or canonical link")]
+    NoUrl,
+    /// No text and no image in the body.
+    #[error("the article body is empty: no paragraph and no image")]
+    EmptyBody,
+}
+
+/// Parses a document. The raw bytes are never altered here: normalisation
+/// only shapes the [`Article`] used for comparison and display.
+pub fn parse_document(bytes: &[u8], hint: &DocumentHint) -> Result<Article, ParseError> {
+    if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+        return Err(ParseError::TooLarge {
+            size: bytes.len() as u64,
+        });
+    }
+    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        return Err(ParseError::Binary {
+            line: line_of(bytes, offset),
+        });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|err| ParseError::NotUtf8 {
+        line: line_of(bytes, err.valid_up_to()),
+        offset: err.valid_up_to(),
+    })?;
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let article = if front_matter::starts_with_front_matter(text) {
+        front_matter::parse_post(text, hint)?
+    } else {
+        parse_page(text, hint)?
+    };
+    if article.paragraphs.is_empty() && article.images.is_empty() {
+        return Err(ParseError::EmptyBody);
+    }
+    Ok(article)
+}
+
+fn line_of(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// A plain HTML page as a fetcher gets it.
+fn parse_page(text: &str, hint: &DocumentHint) -> Result<Article, ParseError> {
+    let page = Html::parse_document(text);
+    let meta = html::page_meta(&page);
+    let url = match (&meta.url, &hint.url) {
+        (Some(url), Some(base)) => url::Url::parse(base)
+            .and_then(|base| base.join(url))
+            .map(String::from)
+            .unwrap_or_else(|_| url.clone()),
+        (Some(url), None) => url.clone(),
+        (None, Some(base)) => base.clone(),
+        (None, None) => return Err(ParseError::NoUrl),
+    };
+    let published = meta
+        .published
+        .as_deref()
+        .and_then(front_matter::parse_time)
+        .map(|at| PublishedTime {
+            source: TimeSource::HtmlMeta,
+            at,
+        })
+        .into_iter()
+        .collect();
+    let body = html::collect_body(html::main_content(&page));
+    Ok(Article {
+        meta: ArticleMeta {
+            title: meta.title,
+            url,
+            published,
+            author: meta.author,
+            tags: meta.tags,
+            categories: meta.categories,
+        },
+        paragraphs: body.paragraphs,
+        images: body.images,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_pages_use_og_and_canonical_links() {
+        let page = r#"<html><head><title>Site | Story</title>
+            <meta property="og:title" content="Story">
+            <link rel="canonical" href="/news/1">
+            <meta property="article:published_time" content="2024-01-02T03:04:05Z">
+            <meta name="author" content="Reporter"></head>
+            <body><nav>Menu</nav><article><h1>Story</h1><p>Text.</p></article></body></html>"#;
+        let hint = DocumentHint {
+            url: Some("https://example.org/x?utm_source=feed".into()),
+        };
+        let article = parse_document(page.as_bytes(), &hint).unwrap();
+        assert_eq!(article.meta.title.as_deref(), Some("Story"));
+        assert_eq!(article.meta.url, "https://example.org/news/1");
+        assert_eq!(article.meta.author.as_deref(), Some("Reporter"));
+        assert_eq!(article.meta.published.len(), 1);
+        assert_eq!(article.paragraphs, ["Story", "Text."]);
+    }
+
+    #[test]
+    fn pages_without_any_url_are_refused() {
+        let err = parse_document(b"<p>text</p>", &DocumentHint::default()).unwrap_err();
+        assert_eq!(err, ParseError::NoUrl);
+    }
+
+    #[test]
+    fn binary_and_non_utf8_input_name_the_line() {
+        assert_eq!(
+            parse_document(b"a\nb\0", &DocumentHint::default()),
+            Err(ParseError::Binary { line: 2 })
+        );
+        assert_eq!(
+            parse_document(b"ok\n\n\xff", &DocumentHint::default()),
+            Err(ParseError::NotUtf8 { line: 3, offset: 4 })
+        );
+    }
+}
