@@ -1,1 +1,148 @@
-fn main(){}
+//! The `newsarc` binary: parse arguments, run one library job, turn its
+//! result into an exit code (0 ok, 1 problems found, 2 could not run).
+
+mod args;
+mod progress;
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use newsarc::Archive;
+use newsarc::history::{ArticlesOptions, LogOptions};
+use newsarc::ingest::IngestOptions;
+use newsarc::show::{ShowFormat, ShowOptions};
+
+use args::{Cli, Command};
+use progress::Bar;
+
+/// What a finished job says about the data.
+enum Verdict {
+    Clean,
+    ProblemsFound,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = run(cli, &mut out).and_then(|verdict| {
+        out.flush().context("cannot write output")?;
+        Ok(verdict)
+    });
+    match result {
+        Ok(Verdict::Clean) => ExitCode::SUCCESS,
+        Ok(Verdict::ProblemsFound) => ExitCode::from(1),
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            drop(out);
+            eprintln!("newsarc: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A reader that closed the pipe (`newsarc log … | head`) is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || matches!(
+                cause.downcast_ref::<newsarc::ArchiveError>(),
+                Some(newsarc::ArchiveError::Output(io)) if io.kind() == std::io::ErrorKind::BrokenPipe
+            )
+    })
+}
+
+fn default_store() -> anyhow::Result<PathBuf> {
+    let dirs = directories::BaseDirs::new()
+        .context("no home directory to put the default store in: pass --store DIR")?;
+    Ok(dirs.data_dir().join("newsarc"))
+}
+
+/// Opens a store that must already exist (every job but ingest).
+fn open_existing(dir: &Path) -> anyhow::Result<Archive> {
+    if !dir.exists() {
+        bail!(
+            "no store at {}: ingest something first, or pass --store DIR",
+            dir.display()
+        );
+    }
+    Ok(Archive::open(dir)?)
+}
+
+fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
+    let store = match cli.store {
+        Some(dir) => dir,
+        None => default_store()?,
+    };
+    match cli.command {
+        Command::Ingest(args) => {
+            std::fs::create_dir_all(&store)
+                .with_context(|| format!("cannot create the store directory {}", store.display()))?;
+            let mut archive = Archive::open(&store)?;
+            if let Some(rules) = &args.rules {
+                archive.add_rules_file(rules)?;
+            }
+            let options = IngestOptions {
+                paths: args.paths,
+                fetched_at: args.fetched_at,
+                json: args.json,
+            };
+            let summary = archive.ingest(&options, out, &mut Bar::new("ingest"))?;
+            Ok(if summary.failed > 0 {
+                Verdict::ProblemsFound
+            } else {
+                Verdict::Clean
+            })
+        }
+        Command::Log(args) => {
+            let options = LogOptions {
+                article: args.article,
+                json: args.json,
+            };
+            open_existing(&store)?.log(&options, out)?;
+            Ok(Verdict::Clean)
+        }
+        Command::Show(args) => {
+            let format = if args.raw {
+                ShowFormat::Raw
+            } else if args.text {
+                ShowFormat::Text
+            } else if args.json {
+                ShowFormat::Json
+            } else {
+                ShowFormat::Summary
+            };
+            let options = ShowOptions {
+                revision: args.revision,
+                format,
+            };
+            open_existing(&store)?.show(&options, out)?;
+            Ok(Verdict::Clean)
+        }
+        Command::Articles(args) => {
+            let options = ArticlesOptions {
+                since: args.since,
+                json: args.json,
+            };
+            open_existing(&store)?.articles(&options, out)?;
+            Ok(Verdict::Clean)
+        }
+        Command::Stats(args) => {
+            open_existing(&store)?.write_stats(args.json, out)?;
+            Ok(Verdict::Clean)
+        }
+        Command::Verify(args) => {
+            let report = open_existing(&store)?.verify(args.json, out, &mut Bar::new("verify"))?;
+            Ok(if report.ok() {
+                Verdict::Clean
+            } else {
+                Verdict::ProblemsFound
+            })
+        }
+    }
+}

@@ -18,6 +18,17 @@ pub enum TimeSource {
     HtmlMeta,
 }
 
+impl TimeSource {
+    /// The snake_case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FrontMatterDate => "front_matter_date",
+            Self::EpochComment => "epoch_comment",
+            Self::HtmlMeta => "html_meta",
+        }
+    }
+}
+
 /// One published time and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishedTime {

@@ -24,5 +24,5 @@ pub mod record;
 mod time;
 
 pub use article::{Article, ArticleMeta, ChangeKind, Image, PublishedTime, TimeSource};
-pub use id::{ArticleKey, Digest, IdError, RevisionId};
+pub use id::{ArticleKey, DIGEST_LABEL, Digest, IdError, RevisionId};
 pub use time::{Millis, TimeError};

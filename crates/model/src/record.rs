@@ -114,7 +114,7 @@ impl Record for ObservationRecord {
 pub struct ArticleRecord {
     /// The article's key.
     pub key: ArticleKey,
-    /// The URL of its latest revision.
+    /// The canonical URL of its latest revision.
     pub url: String,
     /// The title of its latest revision.
     pub title: Option<String>,

@@ -14,6 +14,7 @@
 //!     bytes: b"<p>hello</p>",
 //!     fetched_at: Millis::from_millis(0),
 //!     source: "a.html".into(),
+//!     canonical_url: "https://example.org/a".into(),
 //!     meta: ArticleMeta::default(),
 //!     text_digest: Digest::of(b"hello\n"),
 //! };

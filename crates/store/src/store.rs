@@ -27,6 +27,8 @@ pub struct Fetch<'a> {
     pub fetched_at: Millis,
     /// Where it came from (file path or URL).
     pub source: String,
+    /// The article's canonical URL, kept in its article record.
+    pub canonical_url: String,
     /// Metadata the parser extracted.
     pub meta: ArticleMeta,
     /// BLAKE3 of the parsed article's normalised text.
@@ -279,7 +281,7 @@ impl Store {
         counters.revisions += 1;
         let updated = match &article {
             Some(article) => ArticleRecord {
-                url: fetch.meta.url.clone(),
+                url: fetch.canonical_url.clone(),
                 title: fetch.meta.title.clone(),
                 first_seen: article.first_seen.min(fetch.fetched_at),
                 last_seen: article.last_seen.max(fetch.fetched_at),
@@ -291,7 +293,7 @@ impl Store {
                 counters.articles += 1;
                 ArticleRecord {
                     key: fetch.article.clone(),
-                    url: fetch.meta.url.clone(),
+                    url: fetch.canonical_url.clone(),
                     title: fetch.meta.title.clone(),
                     first_seen: fetch.fetched_at,
                     last_seen: fetch.fetched_at,

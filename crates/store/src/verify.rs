@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use newsarc_model::codec;
-use newsarc_model::record::{ArticleRecord, Counters, ObservationRecord};
+use newsarc_model::record::{ArticleRecord, Counters, ObservationRecord, RevisionRecord};
 use newsarc_model::{ArticleKey, Digest, Millis, RevisionId};
 
 use crate::store::{BlobCache, decode_revision};
@@ -114,6 +114,9 @@ struct Walk<'a> {
     blobs: HashMap<Digest, Option<u64>>,
     /// Revisions reached from a history, with their fetch time and blob.
     revisions: HashMap<RevisionId, (Millis, Digest)>,
+    /// Revisions reached but damaged: already reported, so the index
+    /// entries that point at them are not reported again.
+    damaged: HashSet<RevisionId>,
     observations: u64,
 }
 
@@ -128,6 +131,7 @@ impl Store {
             cache: BlobCache::default(),
             blobs: HashMap::new(),
             revisions: HashMap::new(),
+            damaged: HashSet::new(),
             observations: 0,
         };
         let mut articles = 0u64;
@@ -224,7 +228,12 @@ impl Walk<'_> {
                         Some(RevisionId::of_record(&bytes).to_string()),
                         err.to_string(),
                     );
-                    self.revisions.insert(id, (Millis::from_millis(0), Digest::of(b"")));
+                    // Its blob is still checked (and so not called an orphan)
+                    // when the damaged record still decodes.
+                    if let Ok(record) = codec::decode::<RevisionRecord>(&bytes) {
+                        self.check_blob(&record.blob, None)?;
+                    }
+                    self.damaged.insert(id);
                     previous = Some(id);
                     continue;
                 }
@@ -388,7 +397,7 @@ impl Walk<'_> {
                 );
                 continue;
             };
-            if !self.revisions.contains_key(&id) {
+            if !self.revisions.contains_key(&id) && !self.damaged.contains(&id) {
                 self.report.read(value.len());
                 stray.push((id, value));
             }
@@ -471,6 +480,7 @@ impl Walk<'_> {
                 Ok(id) if self.revisions.contains_key(&id) => {
                     logged.insert(id);
                 }
+                Ok(id) if self.damaged.contains(&id) => {}
                 _ => self.report.find(
                     FindingKind::DanglingIndex,
                     format!("log#{}", expected_seq - 1),
@@ -511,6 +521,7 @@ impl Walk<'_> {
                 Some((time, id)) if self.revisions.get(&id).map(|r| r.0) == Some(time) => {
                     indexed.insert(id);
                 }
+                Some((_, id)) if self.damaged.contains(&id) => {}
                 _ => self.report.find(
                     FindingKind::DanglingIndex,
                     format!("time:{}", hex_or_id(&key[1..])),
@@ -535,6 +546,7 @@ impl Walk<'_> {
                 Some((blob, id)) if self.revisions.get(&id).map(|r| r.1) == Some(blob) => {
                     indexed.insert(id);
                 }
+                Some((_, id)) if self.damaged.contains(&id) => {}
                 _ => self.report.find(
                     FindingKind::DanglingIndex,
                     format!("digest:{}", hex_or_id(&key[1..])),
@@ -584,7 +596,7 @@ impl Walk<'_> {
         let raw_bytes = self.blobs.values().flatten().sum();
         let actual = Counters {
             articles,
-            revisions: self.revisions.len() as u64,
+            revisions: (self.revisions.len() + self.damaged.len()) as u64,
             observations: self.observations,
             raw_bytes,
         };

@@ -1,0 +1,101 @@
+//! Errors of the archive's jobs.
+//!
+//! Policy: add the context a user needs (the file, the ref they typed, the
+//! store's location) and keep the cause; never turn damage into "not found";
+//! a failure of one file in a batch is reported for that file and the batch
+//! goes on.
+
+use std::path::PathBuf;
+
+use newsarc_model::Millis;
+use newsarc_parse::{KeyError, ParseError};
+use newsarc_store::StoreError;
+
+/// Why a job failed as a whole.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ArchiveError {
+    /// The store failed or holds damage.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A `--rules` file could not be read.
+    #[error("cannot read rules file {path}: {source}")]
+    ReadRules {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A `--rules` file is not valid.
+    #[error(transparent)]
+    Rules(#[from] KeyError),
+    /// No article matches what was typed.
+    #[error("no article '{spec}' in the store")]
+    ArticleNotFound {
+        /// What was typed.
+        spec: String,
+    },
+    /// No revision matches what was typed.
+    #[error("no revision '{spec}' in the store")]
+    RevisionNotFound {
+        /// What was typed.
+        spec: String,
+    },
+    /// A revision id prefix matches several revisions.
+    #[error("revision prefix '{prefix}' matches {count} revisions; type more digits")]
+    AmbiguousPrefix {
+        /// The prefix.
+        prefix: String,
+        /// How many revisions it matches.
+        count: usize,
+    },
+    /// A revision ref that is not one of the accepted shapes.
+    #[error(
+        "'{spec}' is not a revision: {reason} (use an id, an id prefix of 8+ hex digits, ARTICLE@N, ARTICLE@latest or ARTICLE@<RFC 3339 time>)"
+    )]
+    BadRef {
+        /// What was typed.
+        spec: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `ARTICLE@time` before the article's first revision.
+    #[error("article {article} has no revision at or before {at}; its first was fetched at {first}")]
+    NoRevisionAt {
+        /// The article.
+        article: String,
+        /// The time asked for.
+        at: Millis,
+        /// Its first revision's fetch time.
+        first: Millis,
+    },
+    /// A stored document no longer parses (parser changed since ingest).
+    #[error("stored document of revision {revision} does not parse: {source}")]
+    StoredDocument {
+        /// The revision.
+        revision: String,
+        /// Why.
+        source: ParseError,
+    },
+    /// Writing the output failed.
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Why one file of an ingest batch was not stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileError {
+    /// The file could not be read.
+    #[error("cannot read: {0}")]
+    Read(std::io::Error),
+    /// The file does not parse as a news document.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// Its URL gives no article key.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A `PATH` argument that does not exist.
+    #[error("no such file or directory")]
+    Missing,
+}

@@ -1,0 +1,146 @@
+//! `newsarc log` and `newsarc articles`: what the archive holds over time.
+
+use std::io::Write;
+
+use newsarc_model::Millis;
+use serde::Serialize;
+
+use crate::{Archive, ArchiveError, json};
+
+/// How many hex digits of an id the human views print: enough to be unique
+/// in any real archive, and accepted by `show` as a prefix.
+pub const SHORT_ID_DIGITS: usize = 16;
+
+/// What `log` shows.
+#[derive(Debug, Clone, Default)]
+pub struct LogOptions {
+    /// A URL or an article key.
+    pub article: String,
+    /// A JSON array instead of a table.
+    pub json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct LogEntry {
+    seq: u32,
+    id: String,
+    fetched_at: String,
+    blob: String,
+    size: u64,
+    title: Option<String>,
+    change: &'static str,
+}
+
+/// What `articles` lists.
+#[derive(Debug, Clone, Default)]
+pub struct ArticlesOptions {
+    /// Only articles seen at or after this time.
+    pub since: Option<Millis>,
+    /// A JSON array instead of a table.
+    pub json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct ArticleEntry {
+    key: String,
+    url: String,
+    revisions: u32,
+    first_seen: String,
+    last_seen: String,
+    title: Option<String>,
+}
+
+/// `blake3:` and the first [`SHORT_ID_DIGITS`] hex digits.
+pub(crate) fn short(id: &impl ToString) -> String {
+    let full = id.to_string();
+    let hex = full.strip_prefix(newsarc_model::DIGEST_LABEL).unwrap_or(&full);
+    hex.chars().take(SHORT_ID_DIGITS).collect()
+}
+
+impl Archive {
+    /// Writes an article's revisions, oldest first.
+    pub fn log(&self, options: &LogOptions, out: &mut dyn Write) -> Result<(), ArchiveError> {
+        let article = self.resolve_article(&options.article)?;
+        let history = self.store.history(&article.key)?;
+        let entries: Vec<LogEntry> = history
+            .iter()
+            .map(|(id, record)| LogEntry {
+                seq: record.seq,
+                id: id.to_string(),
+                fetched_at: record.fetched_at.to_string(),
+                blob: record.blob.to_string(),
+                size: record.size,
+                title: record.meta.title.clone(),
+                change: record.change.as_str(),
+            })
+            .collect();
+        if options.json {
+            json::write_document(out, &entries)?;
+            return Ok(());
+        }
+        writeln!(out, "article {}  {}", article.key, article.url)?;
+        writeln!(
+            out,
+            "{} revisions, {} unchanged fetches, seen {} .. {}",
+            article.revisions, article.observations, article.first_seen, article.last_seen
+        )?;
+        writeln!(
+            out,
+            "{:>3}  {:<16}  {:<24}  {:<16}  {:>7}  {:<10}  title",
+            "seq", "id", "fetched_at", "blob", "size", "change"
+        )?;
+        for (entry, (id, record)) in entries.iter().zip(&history) {
+            writeln!(
+                out,
+                "{:>3}  {:<16}  {:<24}  {:<16}  {:>7}  {:<10}  {}",
+                entry.seq,
+                short(id),
+                entry.fetched_at,
+                short(&record.blob),
+                entry.size,
+                entry.change,
+                entry.title.as_deref().unwrap_or("")
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Writes every article (seen since `options.since`), in key order.
+    pub fn articles(
+        &self,
+        options: &ArticlesOptions,
+        out: &mut dyn Write,
+    ) -> Result<(), ArchiveError> {
+        let mut entries = Vec::new();
+        for article in self.store.articles() {
+            let article = article?;
+            if options.since.is_some_and(|since| article.last_seen < since) {
+                continue;
+            }
+            entries.push(ArticleEntry {
+                key: article.key.to_string(),
+                url: article.url,
+                revisions: article.revisions,
+                first_seen: article.first_seen.to_string(),
+                last_seen: article.last_seen.to_string(),
+                title: article.title,
+            });
+        }
+        if options.json {
+            json::write_document(out, &entries)?;
+            return Ok(());
+        }
+        writeln!(out, "{:>4}  {:<24}  {:<40}  title", "revs", "last_seen", "article")?;
+        for entry in &entries {
+            writeln!(
+                out,
+                "{:>4}  {:<24}  {:<40}  {}",
+                entry.revisions,
+                entry.last_seen,
+                entry.key,
+                entry.title.as_deref().unwrap_or("")
+            )?;
+        }
+        Ok(())
+    }
+}

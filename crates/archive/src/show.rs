@@ -1,0 +1,147 @@
+//! `newsarc show`: one revision, as metadata, normalised text or raw bytes.
+
+use std::io::Write;
+
+use newsarc_model::{Article, PublishedTime};
+use newsarc_parse::{DocumentHint, parse_document};
+use serde::Serialize;
+
+use crate::{Archive, ArchiveError, json};
+
+/// What `show` writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ShowFormat {
+    /// Metadata, then the normalised text.
+    #[default]
+    Summary,
+    /// The exact stored bytes.
+    Raw,
+    /// The normalised text exactly as hashed into `text_digest`.
+    Text,
+    /// Metadata and text as one JSON object.
+    Json,
+}
+
+/// What `show` shows.
+#[derive(Debug, Clone, Default)]
+pub struct ShowOptions {
+    /// A revision ref (see [`Archive::resolve_revision`]).
+    pub revision: String,
+    /// The output form.
+    pub format: ShowFormat,
+}
+
+#[derive(Debug, Serialize)]
+struct ShowJson<'a> {
+    id: String,
+    article: &'a str,
+    seq: u32,
+    parent: Option<String>,
+    fetched_at: String,
+    source: &'a str,
+    blob: String,
+    size: u64,
+    change: &'static str,
+    text_digest: String,
+    title: Option<&'a str>,
+    url: &'a str,
+    published: Vec<PublishedJson>,
+    author: Option<&'a str>,
+    tags: &'a [String],
+    categories: &'a [String],
+    text: String,
+}
+
+#[derive(Debug, Serialize)]
+struct PublishedJson {
+    source: String,
+    at: String,
+}
+
+fn published_json(times: &[PublishedTime]) -> Vec<PublishedJson> {
+    times
+        .iter()
+        .map(|time| PublishedJson {
+            source: time.source.as_str().to_owned(),
+            at: time.at.to_string(),
+        })
+        .collect()
+}
+
+impl Archive {
+    /// Writes one revision.
+    pub fn show(&self, options: &ShowOptions, out: &mut dyn Write) -> Result<(), ArchiveError> {
+        let (id, record) = self.resolve_revision(&options.revision)?;
+        let bytes = self.store.blob(&record.blob)?;
+        if options.format == ShowFormat::Raw {
+            out.write_all(&bytes)?;
+            return Ok(());
+        }
+        let article: Article = parse_document(
+            &bytes,
+            &DocumentHint {
+                url: Some(record.meta.url.clone()),
+            },
+        )
+        .map_err(|source| ArchiveError::StoredDocument {
+            revision: id.to_string(),
+            source,
+        })?;
+        let text = article.normalised_text();
+        match options.format {
+            ShowFormat::Raw => unreachable!("handled above"),
+            ShowFormat::Text => out.write_all(text.as_bytes())?,
+            ShowFormat::Json => json::write_document(
+                out,
+                &ShowJson {
+                    id: id.to_string(),
+                    article: record.article.as_str(),
+                    seq: record.seq,
+                    parent: record.parent.map(|p| p.to_string()),
+                    fetched_at: record.fetched_at.to_string(),
+                    source: &record.source,
+                    blob: record.blob.to_string(),
+                    size: record.size,
+                    change: record.change.as_str(),
+                    text_digest: record.text_digest.to_string(),
+                    title: record.meta.title.as_deref(),
+                    url: &record.meta.url,
+                    published: published_json(&record.meta.published),
+                    author: record.meta.author.as_deref(),
+                    tags: &record.meta.tags,
+                    categories: &record.meta.categories,
+                    text,
+                },
+            )?,
+            ShowFormat::Summary => {
+                let meta = &record.meta;
+                writeln!(out, "revision    {id}")?;
+                writeln!(out, "article     {} @{}", record.article, record.seq)?;
+                if let Some(parent) = record.parent {
+                    writeln!(out, "parent      {parent}")?;
+                }
+                writeln!(out, "fetched_at  {}", record.fetched_at)?;
+                writeln!(out, "source      {}", record.source)?;
+                writeln!(out, "blob        {} ({} bytes)", record.blob, record.size)?;
+                writeln!(out, "change      {}", record.change.as_str())?;
+                writeln!(out, "title       {}", meta.title.as_deref().unwrap_or(""))?;
+                writeln!(out, "url         {}", meta.url)?;
+                for time in published_json(&meta.published) {
+                    writeln!(out, "published   {} ({})", time.at, time.source)?;
+                }
+                if let Some(author) = &meta.author {
+                    writeln!(out, "author      {author}")?;
+                }
+                if !meta.tags.is_empty() {
+                    writeln!(out, "tags        {}", meta.tags.join(", "))?;
+                }
+                if !meta.categories.is_empty() {
+                    writeln!(out, "categories  {}", meta.categories.join(", "))?;
+                }
+                writeln!(out)?;
+                out.write_all(text.as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,98 @@
+//! The command line, as clap types. Nothing here does any work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use newsarc_model::Millis;
+
+/// newsarc: a content-addressed, versioned archive of news articles.
+#[derive(Debug, Parser)]
+#[command(name = "newsarc", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The store directory [default: the platform data directory + newsarc].
+    #[arg(long, global = true, env = "NEWSARC_STORE", value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The jobs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Put files or directories of news posts and HTML pages into the archive.
+    Ingest(IngestArgs),
+    /// Show an article's revisions, oldest first.
+    Log(LogArgs),
+    /// Write one revision: metadata and text, its normalised text, or its exact bytes.
+    Show(ShowArgs),
+    /// List the archived articles.
+    Articles(ArticlesArgs),
+    /// Show the store's figures.
+    Stats(JsonArg),
+    /// Re-hash every blob and record and check every link; exit 1 on findings.
+    Verify(JsonArg),
+}
+
+/// `ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files, or directories searched recursively for *.md, *.html, *.htm.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The fetch time of every file [default: each file's modification time].
+    #[arg(long, value_name = "RFC3339")]
+    pub fetched_at: Option<Millis>,
+    /// Extra article-key rules (TOML), tried before the built-in ones.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// One JSON object per file (JSON Lines).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `log`.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// A URL or an article key.
+    pub article: String,
+    /// A JSON array.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// An id, an id prefix (8+ hex digits), ARTICLE@N, ARTICLE@latest or ARTICLE@<RFC3339 time>.
+    #[arg(value_name = "REV")]
+    pub revision: String,
+    /// The exact stored bytes.
+    #[arg(long, conflicts_with_all = ["text", "json"])]
+    pub raw: bool,
+    /// The normalised text, exactly as hashed into text_digest.
+    #[arg(long, conflicts_with = "json")]
+    pub text: bool,
+    /// Metadata and text as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `articles`.
+#[derive(Debug, Args)]
+pub struct ArticlesArgs {
+    /// Only articles seen at or after this time.
+    #[arg(long, value_name = "RFC3339")]
+    pub since: Option<Millis>,
+    /// A JSON array.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Commands whose only option is `--json`.
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+}

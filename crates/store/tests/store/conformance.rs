@@ -1,0 +1,60 @@
+//! What every engine must do, run on each.
+
+use newsarc_store::engine::WriteBatch;
+
+use crate::backend::Backend;
+
+fn missing_keys_read_as_none(backend: &Backend) {
+    assert_eq!(backend.engine().get(b"nothing").unwrap(), None);
+}
+
+fn batches_apply_in_order_and_later_ops_win(backend: &Backend) {
+    let engine = backend.engine();
+    let mut batch = WriteBatch::default();
+    batch.put(b"a".to_vec(), b"1".to_vec());
+    batch.put(b"b".to_vec(), b"2".to_vec());
+    batch.put(b"a".to_vec(), b"3".to_vec());
+    batch.remove(b"b".to_vec());
+    engine.apply(batch).unwrap();
+    assert_eq!(engine.get(b"a").unwrap(), Some(b"3".to_vec()));
+    assert_eq!(engine.get(b"b").unwrap(), None);
+    engine.apply(WriteBatch::default()).unwrap();
+}
+
+fn prefix_scans_are_ordered_and_bounded(backend: &Backend) {
+    let engine = backend.engine();
+    let mut batch = WriteBatch::default();
+    for key in ["b2", "a", "b1", "b", "c", "b\u{ff}"] {
+        batch.put(key.as_bytes().to_vec(), key.as_bytes().to_vec());
+    }
+    engine.apply(batch).unwrap();
+    let keys: Vec<Vec<u8>> = engine
+        .scan_prefix(b"b")
+        .map(|entry| entry.unwrap().0)
+        .collect();
+    let expected: Vec<Vec<u8>> = ["b", "b1", "b2", "b\u{ff}"]
+        .iter()
+        .map(|k| k.as_bytes().to_vec())
+        .collect();
+    assert_eq!(keys, expected);
+    assert_eq!(engine.scan_prefix(b"").count(), 6);
+    assert_eq!(engine.scan_prefix(b"z").count(), 0);
+}
+
+fn flushed_data_survives_reopening(backend: &Backend) {
+    {
+        let engine = backend.engine();
+        let mut batch = WriteBatch::default();
+        batch.put(b"kept".to_vec(), vec![7; 10_000]);
+        engine.apply(batch).unwrap();
+        engine.flush().unwrap();
+    }
+    assert_eq!(backend.engine().get(b"kept").unwrap(), Some(vec![7; 10_000]));
+}
+
+crate::on_every_backend!(
+    missing_keys_read_as_none,
+    batches_apply_in_order_and_later_ops_win,
+    prefix_scans_are_ordered_and_bounded,
+    flushed_data_survives_reopening,
+);

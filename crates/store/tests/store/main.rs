@@ -1,0 +1,9 @@
+//! newsarc-store's integration tests: one conformance suite run on every
+//! engine, a model test against a `BTreeMap`, store behaviour, and verify's
+//! findings on deliberately damaged stores.
+
+mod backend;
+mod conformance;
+mod model;
+mod store;
+mod verify;

@@ -1,0 +1,134 @@
+//! Store behaviour, run on each engine.
+
+use newsarc_model::codec;
+use newsarc_model::record::{BlobEncoding, RevisionRecord, StoreInfo};
+use newsarc_model::{ChangeKind, Digest, Millis, RevisionId};
+use newsarc_store::engine::WriteBatch;
+use newsarc_store::{MAX_DELTA_DEPTH, Outcome, Store, StoreError, keys};
+
+use crate::backend::{Backend, document, fetch};
+
+fn revisions_observations_and_articles_are_recorded(backend: &Backend) {
+    let store = backend.store();
+    let (one, two) = (document(1), document(2));
+    let first = store.add_fetch(&fetch("example.org/a", &one, 1_000, "A")).unwrap();
+    let seen = store.add_fetch(&fetch("example.org/a", &one, 2_000, "A")).unwrap();
+    let second = store.add_fetch(&fetch("example.org/a", &two, 3_000, "A")).unwrap();
+    store.flush().unwrap();
+
+    assert_eq!(first.outcome, Outcome::NewArticle);
+    assert_eq!((seen.outcome, seen.revision), (Outcome::Unchanged, first.revision));
+    assert_eq!((second.outcome, second.seq), (Outcome::NewRevision, 2));
+    assert_eq!(second.change, Some(ChangeKind::Body));
+
+    let key = newsarc_model::ArticleKey::new("example.org/a").unwrap();
+    let history = store.history(&key).unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].1.parent, None);
+    assert_eq!(history[1].1.parent, Some(first.revision));
+    assert_eq!(store.observations(&key).unwrap().len(), 1);
+
+    let article = store.article(&key).unwrap().unwrap();
+    assert_eq!((article.revisions, article.observations), (2, 1));
+    assert_eq!(article.latest, second.revision);
+    assert_eq!(
+        (article.first_seen, article.last_seen),
+        (Millis::from_millis(1_000), Millis::from_millis(3_000))
+    );
+    let counters = store.counters().unwrap();
+    assert_eq!((counters.articles, counters.revisions, counters.observations), (1, 2, 1));
+    assert_eq!(counters.raw_bytes, (one.len() + two.len()) as u64);
+}
+
+fn revision_ids_hash_the_stored_record(backend: &Backend) {
+    let store = backend.store();
+    let body = document(1);
+    let added = store.add_fetch(&fetch("example.org/a", &body, 0, "A")).unwrap();
+    let bytes = store.engine().get(&keys::revision(&added.revision)).unwrap().unwrap();
+    assert_eq!(RevisionId::of_record(&bytes), added.revision);
+    let record: RevisionRecord = codec::decode(&bytes).unwrap();
+    assert_eq!(record.blob, Digest::of(&body));
+}
+
+fn later_revisions_are_stored_as_deltas_and_read_back_exactly(backend: &Backend) {
+    let store = backend.store();
+    let documents: Vec<Vec<u8>> = (0..MAX_DELTA_DEPTH + 5).map(document).collect();
+    for (i, body) in documents.iter().enumerate() {
+        store
+            .add_fetch(&fetch("example.org/long", body, i as i64, "L"))
+            .unwrap();
+    }
+    store.flush().unwrap();
+    let second = store.blob_record(&Digest::of(&documents[1])).unwrap();
+    assert_eq!(second.encoding, BlobEncoding::ZstdDelta);
+    assert!(second.data.len() * 5 < documents[1].len(), "a delta stays small");
+    let cut = store
+        .blob_record(&Digest::of(&documents[MAX_DELTA_DEPTH as usize + 1]))
+        .unwrap();
+    assert_eq!(cut.encoding, BlobEncoding::Zstd, "the chain is cut at the depth limit");
+    for body in &documents {
+        assert_eq!(&store.blob(&Digest::of(body)).unwrap(), body);
+    }
+}
+
+fn flip_flopping_content_makes_revisions_but_stores_the_blob_once(backend: &Backend) {
+    let store = backend.store();
+    let (one, two) = (document(1), document(2));
+    for (i, body) in [&one, &two, &one].into_iter().enumerate() {
+        let added = store.add_fetch(&fetch("example.org/f", body, i as i64, "F")).unwrap();
+        assert_ne!(added.outcome, Outcome::Unchanged);
+    }
+    let counters = store.counters().unwrap();
+    assert_eq!(counters.revisions, 3);
+    assert_eq!(counters.raw_bytes, (one.len() + two.len()) as u64);
+}
+
+fn everything_survives_reopening(backend: &Backend) {
+    let first = {
+        let store = backend.store();
+        let added = store.add_fetch(&fetch("example.org/a", &document(1), 0, "A")).unwrap();
+        store.flush().unwrap();
+        added
+    };
+    let store = backend.store();
+    assert_eq!(store.revision(&first.revision).unwrap().seq, 1);
+    assert!(store.verify(&mut |_| {}).unwrap().ok());
+}
+
+fn a_newer_store_format_is_refused_by_name(backend: &Backend) {
+    let engine = backend.engine();
+    let info = StoreInfo {
+        format: 99,
+        created_at: Millis::from_millis(0),
+    };
+    let mut batch = WriteBatch::default();
+    batch.put(keys::INFO.to_vec(), codec::encode(&info).unwrap());
+    engine.apply(batch).unwrap();
+    engine.flush().unwrap();
+    drop(engine);
+    let Err(err) = Store::with_engine(backend.engine(), "old-store".into()) else {
+        panic!("a store of format 99 must not open");
+    };
+    assert!(matches!(err, StoreError::UnsupportedFormat { found: 99, .. }));
+    let message = err.to_string();
+    assert!(message.contains("old-store") && message.contains("format 99"), "{message}");
+}
+
+crate::on_every_backend!(
+    revisions_observations_and_articles_are_recorded,
+    revision_ids_hash_the_stored_record,
+    later_revisions_are_stored_as_deltas_and_read_back_exactly,
+    flip_flopping_content_makes_revisions_but_stores_the_blob_once,
+    everything_survives_reopening,
+    a_newer_store_format_is_refused_by_name,
+);
+
+#[test]
+fn a_directory_that_is_not_a_store_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+    let Err(err) = Store::open(dir.path()) else {
+        panic!("a foreign directory must not open as a store");
+    };
+    assert!(matches!(err, StoreError::NotAStore { .. }), "{err}");
+}
