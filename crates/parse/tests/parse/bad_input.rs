@@ -1,0 +1,66 @@
+use newsarc_parse::{KeyRules, ParseError};
+
+use crate::parse;
+
+#[test]
+fn invalid_utf8_names_the_line() {
+    assert_eq!(
+        parse("bad/not-utf8.md"),
+        Err(ParseError::NotUtf8 { line: 5, offset: 59 })
+    );
+}
+
+#[test]
+fn a_binary_file_is_refused() {
+    assert_eq!(parse("bad/binary.md"), Err(ParseError::Binary { line: 3 }));
+}
+
+#[test]
+fn unterminated_front_matter() {
+    assert_eq!(
+        parse("bad/unterminated-front-matter.md"),
+        Err(ParseError::UnterminatedFrontMatter)
+    );
+}
+
+#[test]
+fn broken_yaml_names_a_line_inside_the_front_matter() {
+    let Err(ParseError::FrontMatter { line, reason }) = parse("bad/broken-yaml.md") else {
+        panic!("broken YAML must be refused");
+    };
+    assert!((2..=5).contains(&line), "line {line}: {reason}");
+}
+
+#[test]
+fn front_matter_that_is_not_a_mapping() {
+    assert!(matches!(
+        parse("bad/front-matter-list.md"),
+        Err(ParseError::FrontMatter { line: 2, .. })
+    ));
+}
+
+#[test]
+fn no_url_anywhere() {
+    assert_eq!(parse("bad/no-url.md"), Err(ParseError::NoUrl));
+}
+
+#[test]
+fn an_empty_body() {
+    assert_eq!(parse("bad/empty-body.md"), Err(ParseError::EmptyBody));
+}
+
+#[test]
+fn a_url_that_is_not_http_gives_no_key() {
+    let article = parse("bad/bad-url.md").unwrap();
+    let err = KeyRules::builtin().key_for(&article.meta.url).unwrap_err();
+    assert!(err.to_string().contains("ftp://example.org/file"), "{err}");
+}
+
+#[test]
+fn an_oversized_document_is_refused_before_parsing() {
+    let huge = vec![b'a'; newsarc_parse::MAX_DOCUMENT_BYTES as usize + 1];
+    assert!(matches!(
+        newsarc_parse::parse_document(&huge, &Default::default()),
+        Err(ParseError::TooLarge { .. })
+    ));
+}
