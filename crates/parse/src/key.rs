@@ -120,6 +120,11 @@ impl KeyRules {
     pub fn key_for(&self, url: &str) -> Result<ArticleKey, KeyError> {
         let canonical = canonical_url(url)?;
         let host = canonical.host_str().unwrap_or_default();
+        // Slugs can hold a raw '?', which puts the id into the query.
+        let target = match canonical.query() {
+            Some(query) => format!("{}?{query}", canonical.path()),
+            None => canonical.path().to_owned(),
+        };
         for rule in &self.rules {
             let host_matches = rule
                 .hosts
@@ -128,7 +133,7 @@ impl KeyRules {
             if !host_matches {
                 continue;
             }
-            if let Some(captures) = rule.path.captures(canonical.path()) {
+            if let Some(captures) = rule.path.captures(&target) {
                 let mut key = String::new();
                 captures.expand(&rule.key, &mut key);
                 return article_key(key, url);
@@ -183,18 +188,25 @@ pub fn canonical_url(url: &str) -> Result<Url, KeyError> {
         .set_host(Some(&folded))
         .map_err(|err| invalid(err.to_string()))?;
     parsed.set_fragment(None);
-    let kept: Vec<(String, String)> = parsed
-        .query_pairs()
-        .filter(|(name, _)| {
-            let name = name.to_ascii_lowercase();
-            !name.starts_with("utm_") && !TRACKING_PARAMETERS.contains(&name.as_str())
-        })
-        .map(|(name, value)| (name.into_owned(), value.into_owned()))
-        .collect();
-    if kept.is_empty() {
+    let is_tracking = |name: &str| {
+        let name = name.to_ascii_lowercase();
+        name.starts_with("utm_") || TRACKING_PARAMETERS.contains(&name.as_str())
+    };
+    // The query is rewritten only when a tracking parameter goes, so that
+    // other queries keep their exact spelling.
+    if parsed.query_pairs().any(|(name, _)| is_tracking(&name)) {
+        let kept: Vec<(String, String)> = parsed
+            .query_pairs()
+            .filter(|(name, _)| !is_tracking(name))
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            parsed.set_query(None);
+        } else {
+            parsed.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    } else if parsed.query() == Some("") {
         parsed.set_query(None);
-    } else {
-        parsed.query_pairs_mut().clear().extend_pairs(kept);
     }
     let path = normalise_percent_encoding(parsed.path());
     parsed.set_path(&path);
@@ -263,6 +275,7 @@ mod tests {
     fn dw_keys_ignore_the_title_slug() {
         assert_eq!(key("https://www.dw.com/zh/地球上/a-18670177"), "dw.com/a-18670177");
         assert_eq!(key("https://www.dw.com/zh//a-56157744"), "dw.com/a-56157744");
+        assert_eq!(key("https://www.dw.com/zh/化肥?贝鲁特/a-54470002"), "dw.com/a-54470002");
     }
 
     #[test]

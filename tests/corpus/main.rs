@@ -1,0 +1,203 @@
+//! Tests on the public corpus of real mirrored news revisions
+//! (`$NEWSARC_CORPUS`, default `../shared/corpus/news-revisions` beside the
+//! repository). The text belongs to its publishers and stays out of this
+//! repository. Under `CI=true` a missing corpus fails the run; elsewhere
+//! these tests are skipped with a message saying why.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use newsarc::Archive;
+use newsarc::show::{ShowFormat, ShowOptions};
+use newsarc_model::{Millis, RevisionId};
+use newsarc_parse::DocumentHint;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Manifest {
+    articles: Vec<ManifestArticle>,
+}
+
+#[derive(Deserialize)]
+struct ManifestArticle {
+    key: String,
+    revisions: Vec<ManifestRevision>,
+}
+
+#[derive(Deserialize)]
+struct ManifestRevision {
+    file: String,
+    commit_time_utc: String,
+}
+
+/// One corpus revision after ingest.
+struct Ingested {
+    file: PathBuf,
+    manifest_key: String,
+    result: Result<(String, RevisionId), String>,
+}
+
+struct Corpus {
+    archive: Archive,
+    revisions: Vec<Ingested>,
+    _store: tempfile::TempDir,
+}
+
+fn corpus_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("NEWSARC_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/news-revisions")
+        });
+    if dir.join("manifest.json").is_file() {
+        return Some(dir);
+    }
+    let message = format!(
+        "the public corpus is not at {} (set NEWSARC_CORPUS to its folder)",
+        dir.display()
+    );
+    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        panic!("{message}: CI requires it");
+    }
+    eprintln!("skipped: {message}");
+    None
+}
+
+/// Ingests the whole corpus once, in fetch order, into a sled store.
+fn corpus() -> Option<&'static Corpus> {
+    static CORPUS: OnceLock<Option<Corpus>> = OnceLock::new();
+    CORPUS
+        .get_or_init(|| {
+            let dir = corpus_dir()?;
+            let manifest: Manifest = serde_json::from_slice(
+                &std::fs::read(dir.join("manifest.json")).expect("read manifest"),
+            )
+            .expect("parse manifest");
+            let mut plan: Vec<(Millis, PathBuf, String)> = manifest
+                .articles
+                .iter()
+                .flat_map(|article| {
+                    article.revisions.iter().map(|revision| {
+                        let time = revision.commit_time_utc.parse().expect("commit time");
+                        (time, dir.join(&revision.file), article.key.clone())
+                    })
+                })
+                .collect();
+            plan.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+
+            let store = tempfile::tempdir().expect("temp dir");
+            let archive = Archive::open(store.path()).expect("open store");
+            let revisions = plan
+                .into_iter()
+                .map(|(fetched_at, file, manifest_key)| {
+                    let bytes = std::fs::read(&file).expect("read corpus file");
+                    let result = archive
+                        .ingest_document(&bytes, &file.display().to_string(), fetched_at, &DocumentHint::default())
+                        .expect("the store accepts every write")
+                        .map(|stored| (stored.article, stored.added.revision))
+                        .map_err(|err| err.to_string());
+                    Ingested {
+                        file,
+                        manifest_key,
+                        result,
+                    }
+                })
+                .collect();
+            archive.store().flush().expect("flush");
+            Some(Corpus {
+                archive,
+                revisions,
+                _store: store,
+            })
+        })
+        .as_ref()
+}
+
+#[test]
+fn every_public_revision_parses_and_is_stored() {
+    let Some(corpus) = corpus() else { return };
+    let failures: Vec<String> = corpus
+        .revisions
+        .iter()
+        .filter_map(|r| r.result.as_ref().err().map(|e| format!("{}: {e}", r.file.display())))
+        .collect();
+    assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(corpus.revisions.len(), 2723);
+    let stats = corpus.archive.stats().unwrap();
+    assert_eq!(stats.revisions + stats.observations, 2723);
+}
+
+#[test]
+fn every_revision_comes_back_byte_identical() {
+    let Some(corpus) = corpus() else { return };
+    for revision in &corpus.revisions {
+        let Ok((_, id)) = &revision.result else { continue };
+        let mut raw = Vec::new();
+        corpus
+            .archive
+            .show(
+                &ShowOptions {
+                    revision: id.to_string(),
+                    format: ShowFormat::Raw,
+                },
+                &mut raw,
+            )
+            .unwrap();
+        assert!(
+            raw == std::fs::read(&revision.file).unwrap(),
+            "{} differs after a round trip",
+            revision.file.display()
+        );
+    }
+}
+
+/// The most common value of `to` for each `from`.
+fn majority<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> HashMap<&'a str, &'a str> {
+    let mut counts: HashMap<&str, HashMap<&str, usize>> = HashMap::new();
+    for (from, to) in pairs {
+        *counts.entry(from).or_default().entry(to).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|(from, tos)| {
+            let best = tos
+                .into_iter()
+                .max_by_key(|(to, n)| (*n, std::cmp::Reverse(*to)))
+                .map(|(to, _)| to)
+                .unwrap_or_default();
+            (from, best)
+        })
+        .collect()
+}
+
+#[test]
+fn grouping_into_articles_agrees_with_the_manifest() {
+    let Some(corpus) = corpus() else { return };
+    let pairs: Vec<(&str, &str)> = corpus
+        .revisions
+        .iter()
+        .filter_map(|r| Some((r.result.as_ref().ok()?.0.as_str(), r.manifest_key.as_str())))
+        .collect();
+    let ours_to_theirs = majority(pairs.iter().copied());
+    let theirs_to_ours = majority(pairs.iter().map(|(ours, theirs)| (*theirs, *ours)));
+    let disagreeing: Vec<_> = pairs
+        .iter()
+        .filter(|(ours, theirs)| ours_to_theirs[ours] != *theirs || theirs_to_ours[theirs] != *ours)
+        .collect();
+    let agreement = 1.0 - disagreeing.len() as f64 / corpus.revisions.len() as f64;
+    eprintln!(
+        "grouping agrees for {:.2}% of revisions; disagreeing: {:?}",
+        agreement * 100.0,
+        disagreeing.iter().take(10).collect::<Vec<_>>()
+    );
+    assert!(agreement >= 0.99, "only {:.2}% agree", agreement * 100.0);
+}
+
+#[test]
+fn the_corpus_store_verifies_clean() {
+    let Some(corpus) = corpus() else { return };
+    let report = corpus.archive.store().verify(&mut |_| {}).unwrap();
+    assert!(report.ok(), "{:?}", &report.findings[..report.findings.len().min(10)]);
+    assert!(report.bytes > 0);
+}
