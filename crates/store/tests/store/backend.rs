@@ -21,28 +21,13 @@ impl Backend {
     /// Opens the backend's data; drop the previous handle first.
     pub fn engine(&self) -> Box<dyn KvEngine> {
         match self {
-            Self::Sled(dir) => Box::new(open_sled(dir.path())),
+            Self::Sled(dir) => Box::new(SledEngine::open(dir.path(), 16 << 20).expect("reopen sled")),
             Self::Memory(engine) => Box::new(engine.clone()),
         }
     }
 
     pub fn store(&self) -> Store {
         Store::with_engine(self.engine(), "test".into()).expect("open store")
-    }
-}
-
-/// sled releases its file lock from a background thread shortly after the
-/// last handle is dropped, so an in-process reopen waits for it.
-fn open_sled(path: &std::path::Path) -> SledEngine {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        match SledEngine::open(path, 16 << 20) {
-            Ok(engine) => return engine,
-            Err(err) if std::time::Instant::now() < deadline && err.to_string().contains("lock") => {
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-            Err(err) => panic!("cannot reopen sled at {}: {err}", path.display()),
-        }
     }
 }
 
