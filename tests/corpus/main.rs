@@ -4,6 +4,9 @@
 //! repository. Under `CI=true` a missing corpus fails the run; elsewhere
 //! these tests are skipped with a message saying why.
 
+// A test that meets an unexpected value should stop right there.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -93,7 +96,12 @@ fn corpus() -> Option<&'static Corpus> {
                 .map(|(fetched_at, file, manifest_key)| {
                     let bytes = std::fs::read(&file).expect("read corpus file");
                     let result = archive
-                        .ingest_document(&bytes, &file.display().to_string(), fetched_at, &DocumentHint::default())
+                        .ingest_document(
+                            &bytes,
+                            &file.display().to_string(),
+                            fetched_at,
+                            &DocumentHint::default(),
+                        )
                         .expect("the store accepts every write")
                         .map(|stored| (stored.article, stored.added.revision))
                         .map_err(|err| err.to_string());
@@ -120,9 +128,19 @@ fn every_public_revision_parses_and_is_stored() {
     let failures: Vec<String> = corpus
         .revisions
         .iter()
-        .filter_map(|r| r.result.as_ref().err().map(|e| format!("{}: {e}", r.file.display())))
+        .filter_map(|r| {
+            r.result
+                .as_ref()
+                .err()
+                .map(|e| format!("{}: {e}", r.file.display()))
+        })
         .collect();
-    assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(corpus.revisions.len(), 2723);
     let stats = corpus.archive.stats().unwrap();
     assert_eq!(stats.revisions + stats.observations, 2723);
@@ -132,7 +150,9 @@ fn every_public_revision_parses_and_is_stored() {
 fn every_revision_comes_back_byte_identical() {
     let Some(corpus) = corpus() else { return };
     for revision in &corpus.revisions {
-        let Ok((_, id)) = &revision.result else { continue };
+        let Ok((_, id)) = &revision.result else {
+            continue;
+        };
         let mut raw = Vec::new();
         corpus
             .archive
@@ -198,6 +218,10 @@ fn grouping_into_articles_agrees_with_the_manifest() {
 fn the_corpus_store_verifies_clean() {
     let Some(corpus) = corpus() else { return };
     let report = corpus.archive.store().verify(&mut |_| {}).unwrap();
-    assert!(report.ok(), "{:?}", &report.findings[..report.findings.len().min(10)]);
+    assert!(
+        report.ok(),
+        "{:?}",
+        &report.findings[..report.findings.len().min(10)]
+    );
     assert!(report.bytes > 0);
 }

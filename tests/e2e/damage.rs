@@ -15,11 +15,14 @@ use crate::{example_store, newsarc, stderr, stdout};
 const BRIDGE_KEY: &str = "example.org/news/2026/02/10/river-bridge-reopens";
 
 /// Damages the store with `damage`, then runs `verify --json`.
-fn verify_after(damage: impl FnOnce(&Store, &[(RevisionId, RevisionRecord)]) -> WriteBatch) -> (Option<i32>, Vec<String>) {
+fn verify_after(
+    damage: impl FnOnce(&Store, &[(RevisionId, RevisionRecord)]) -> WriteBatch,
+) -> (Option<i32>, Vec<String>) {
     let dir = example_store();
     damage_store(dir.path(), damage);
     let output = newsarc(dir.path(), &["verify", "--json"]);
-    let report: Value = serde_json::from_str(&stdout(&output)).unwrap_or_else(|_| panic!("{}", stderr(&output)));
+    let report: Value =
+        serde_json::from_str(&stdout(&output)).unwrap_or_else(|_| panic!("{}", stderr(&output)));
     let kinds = report["findings"]
         .as_array()
         .unwrap()
@@ -29,9 +32,14 @@ fn verify_after(damage: impl FnOnce(&Store, &[(RevisionId, RevisionRecord)]) -> 
     (output.status.code(), kinds)
 }
 
-fn damage_store(dir: &Path, damage: impl FnOnce(&Store, &[(RevisionId, RevisionRecord)]) -> WriteBatch) {
+fn damage_store(
+    dir: &Path,
+    damage: impl FnOnce(&Store, &[(RevisionId, RevisionRecord)]) -> WriteBatch,
+) {
     let store = Store::open(dir).unwrap();
-    let history = store.history(&ArticleKey::new(BRIDGE_KEY).unwrap()).unwrap();
+    let history = store
+        .history(&ArticleKey::new(BRIDGE_KEY).unwrap())
+        .unwrap();
     let batch = damage(&store, &history);
     store.engine().apply(batch).unwrap();
     store.flush().unwrap();
@@ -123,6 +131,13 @@ fn show_never_serves_a_damaged_blob() {
     });
     let output = newsarc(dir.path(), &["show", "--raw", &format!("{BRIDGE_KEY}@1")]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(output.stdout.is_empty(), "no byte of a damaged blob is written");
-    assert!(stderr(&output).contains("corrupt blob blake3:"), "{}", stderr(&output));
+    assert!(
+        output.stdout.is_empty(),
+        "no byte of a damaged blob is written"
+    );
+    assert!(
+        stderr(&output).contains("corrupt blob blake3:"),
+        "{}",
+        stderr(&output)
+    );
 }

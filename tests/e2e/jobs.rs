@@ -19,12 +19,19 @@ fn ingest_prints_a_summary_and_json_lines() {
 
     let again = newsarc(
         store.path(),
-        &["ingest", "--json", examples().join("river-bridge/03.md").to_str().unwrap()],
+        &[
+            "ingest",
+            "--json",
+            examples().join("river-bridge/03.md").to_str().unwrap(),
+        ],
     );
     assert_eq!(again.status.code(), Some(0));
     let line: Value = serde_json::from_str(stdout(&again).trim()).unwrap();
     assert_eq!(line["outcome"], "unchanged");
-    assert_eq!(line["article"], "example.org/news/2026/02/10/river-bridge-reopens");
+    assert_eq!(
+        line["article"],
+        "example.org/news/2026/02/10/river-bridge-reopens"
+    );
 }
 
 #[test]
@@ -34,7 +41,12 @@ fn ingest_exits_1_when_a_file_fails_and_keeps_the_others() {
     let good = examples().join("river-bridge/01.md");
     let output = newsarc(
         store.path(),
-        &["ingest", "--json", bad.to_str().unwrap(), good.to_str().unwrap()],
+        &[
+            "ingest",
+            "--json",
+            bad.to_str().unwrap(),
+            good.to_str().unwrap(),
+        ],
     );
     assert_eq!(output.status.code(), Some(1));
     let lines: Vec<Value> = stdout(&output)
@@ -58,7 +70,10 @@ fn log_shows_the_history_as_a_table_and_as_json() {
 
     let json = newsarc(store.path(), &["log", "--json", LIBRARY]);
     let entries: Vec<Value> = serde_json::from_str(&stdout(&json)).unwrap();
-    let changes: Vec<&str> = entries.iter().map(|e| e["change"].as_str().unwrap()).collect();
+    let changes: Vec<&str> = entries
+        .iter()
+        .map(|e| e["change"].as_str().unwrap())
+        .collect();
     assert_eq!(changes, ["new", "body", "metadata"]);
 }
 
@@ -72,7 +87,10 @@ fn show_gives_raw_bytes_text_and_json() {
         std::fs::read(examples().join("library-renovation/02.md")).unwrap()
     );
 
-    let json = newsarc(store.path(), &["show", "--json", &format!("{BRIDGE}@latest")]);
+    let json = newsarc(
+        store.path(),
+        &["show", "--json", &format!("{BRIDGE}@latest")],
+    );
     let record: Value = serde_json::from_str(&stdout(&json)).unwrap();
     assert_eq!(record["seq"], 3);
     let id = record["id"].as_str().unwrap();
@@ -85,9 +103,15 @@ fn show_gives_raw_bytes_text_and_json() {
         record["text_digest"].as_str().unwrap()
     );
 
-    let summary = newsarc(store.path(), &["show", &format!("{BRIDGE}@2026-03-01T23:00:00Z")]);
+    let summary = newsarc(
+        store.path(),
+        &["show", &format!("{BRIDGE}@2026-03-01T23:00:00Z")],
+    );
     let summary = stdout(&summary);
-    assert!(summary.contains(&format!("article     example.org/news/2026/02/10/river-bridge-reopens @1")), "{summary}");
+    assert!(
+        summary.contains("article     example.org/news/2026/02/10/river-bridge-reopens @1"),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -95,7 +119,11 @@ fn show_of_an_unknown_revision_exits_2_and_says_why() {
     let store = example_store();
     let output = newsarc(store.path(), &["show", "deadbeefdeadbeef"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("no revision 'deadbeefdeadbeef'"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no revision 'deadbeefdeadbeef'"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -106,10 +134,19 @@ fn articles_and_stats_as_json() {
     assert_eq!(articles.len(), 2);
     assert_eq!(articles[1]["key"], LIBRARY);
     assert_eq!(articles[1]["revisions"], 3);
-    let recent = newsarc(store.path(), &["articles", "--json", "--since", "2026-03-03T00:00:00Z"]);
-    assert_eq!(serde_json::from_str::<Vec<Value>>(&stdout(&recent)).unwrap().len(), 2);
+    let recent = newsarc(
+        store.path(),
+        &["articles", "--json", "--since", "2026-03-03T00:00:00Z"],
+    );
+    assert_eq!(
+        serde_json::from_str::<Vec<Value>>(&stdout(&recent))
+            .unwrap()
+            .len(),
+        2
+    );
 
-    let stats: Value = serde_json::from_str(&stdout(&newsarc(store.path(), &["stats", "--json"]))).unwrap();
+    let stats: Value =
+        serde_json::from_str(&stdout(&newsarc(store.path(), &["stats", "--json"]))).unwrap();
     assert_eq!(stats["articles"], 2);
     assert_eq!(stats["revisions"], 6);
     let on_disk: u64 = walk_size(store.path());
@@ -144,10 +181,20 @@ fn verify_a_clean_store_exits_0() {
 fn read_jobs_on_a_missing_store_exit_2_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nothing-here");
-    for job in [&["log", BRIDGE][..], &["stats"], &["verify"], &["articles"], &["show", "x@1"]] {
+    for job in [
+        &["log", BRIDGE][..],
+        &["stats"],
+        &["verify"],
+        &["articles"],
+        &["show", "x@1"],
+    ] {
         let output = newsarc(&missing, job);
         assert_eq!(output.status.code(), Some(2), "{job:?}");
-        assert!(stderr(&output).contains("nothing-here"), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("nothing-here"),
+            "{}",
+            stderr(&output)
+        );
         assert!(!missing.exists(), "a read job must not create a store");
     }
 }
@@ -170,5 +217,9 @@ fn a_directory_that_is_not_a_store_is_refused() {
     std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
     let output = newsarc(dir.path(), &["verify"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("is not a newsarc store"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("is not a newsarc store"),
+        "{}",
+        stderr(&output)
+    );
 }

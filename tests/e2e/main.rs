@@ -1,6 +1,9 @@
 //! End-to-end tests: the real `newsarc` binary, run as a user runs it, on
 //! the example articles the project ships.
 
+// A test that meets an unexpected value should stop right there.
+#![allow(clippy::unwrap_used)]
+
 mod damage;
 mod jobs;
 

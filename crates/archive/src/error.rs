@@ -60,7 +60,9 @@ pub enum ArchiveError {
         reason: String,
     },
     /// `ARTICLE@time` before the article's first revision.
-    #[error("article {article} has no revision at or before {at}; its first was fetched at {first}")]
+    #[error(
+        "article {article} has no revision at or before {at}; its first was fetched at {first}"
+    )]
     NoRevisionAt {
         /// The article.
         article: String,

@@ -53,7 +53,9 @@ struct ArticleEntry {
 /// `blake3:` and the first [`SHORT_ID_DIGITS`] hex digits.
 pub(crate) fn short(id: &impl ToString) -> String {
     let full = id.to_string();
-    let hex = full.strip_prefix(newsarc_model::DIGEST_LABEL).unwrap_or(&full);
+    let hex = full
+        .strip_prefix(newsarc_model::DIGEST_LABEL)
+        .unwrap_or(&full);
     hex.chars().take(SHORT_ID_DIGITS).collect()
 }
 
@@ -130,7 +132,11 @@ impl Archive {
             json::write_document(out, &entries)?;
             return Ok(());
         }
-        writeln!(out, "{:>4}  {:<24}  {:<40}  title", "revs", "last_seen", "article")?;
+        writeln!(
+            out,
+            "{:>4}  {:<24}  {:<40}  title",
+            "revs", "last_seen", "article"
+        )?;
         for entry in &entries {
             writeln!(
                 out,

@@ -244,9 +244,9 @@ fn collect_files(paths: &[PathBuf]) -> Vec<Result<PathBuf, PathBuf>> {
                         files.push(Ok(entry.into_path()));
                     }
                     Ok(_) => {}
-                    Err(err) => files.push(Err(err
-                        .path()
-                        .map_or_else(|| path.clone(), Path::to_owned))),
+                    Err(err) => {
+                        files.push(Err(err.path().map_or_else(|| path.clone(), Path::to_owned)))
+                    }
                 }
             }
         } else if path.exists() {

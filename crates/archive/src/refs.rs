@@ -39,7 +39,9 @@ impl Archive {
         if let Some((article, selector)) = spec.rsplit_once('@') {
             return self.resolve_in_article(spec, article, selector);
         }
-        let hex = spec.strip_prefix(newsarc_model::DIGEST_LABEL).unwrap_or(spec);
+        let hex = spec
+            .strip_prefix(newsarc_model::DIGEST_LABEL)
+            .unwrap_or(spec);
         let bad = |reason: &str| ArchiveError::BadRef {
             spec: spec.to_owned(),
             reason: reason.to_owned(),
@@ -48,10 +50,7 @@ impl Archive {
             return Err(bad("it is not hex digits"));
         }
         if hex.len() == 64 {
-            let id = RevisionId(
-                hex.parse::<Digest>()
-                    .map_err(|err| bad(&err.to_string()))?,
-            );
+            let id = RevisionId(hex.parse::<Digest>().map_err(|err| bad(&err.to_string()))?);
             return match self.store.revision(&id) {
                 Ok(record) => Ok((id, record)),
                 Err(newsarc_store::StoreError::MissingRevision { .. }) => {

@@ -81,8 +81,9 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     };
     match cli.command {
         Command::Ingest(args) => {
-            std::fs::create_dir_all(&store)
-                .with_context(|| format!("cannot create the store directory {}", store.display()))?;
+            std::fs::create_dir_all(&store).with_context(|| {
+                format!("cannot create the store directory {}", store.display())
+            })?;
             let mut archive = Archive::open(&store)?;
             if let Some(rules) = &args.rules {
                 archive.add_rules_file(rules)?;

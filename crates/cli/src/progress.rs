@@ -24,11 +24,10 @@ impl Progress for Bar {
             return;
         }
         let bar = ProgressBar::new(total);
-        let style = ProgressStyle::with_template(
-            "{prefix} [{bar:40}] {pos}/{len} {per_sec} eta {eta}",
-        )
-        .map(|style| style.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style =
+            ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+                .map(|style| style.progress_chars("=> "))
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar.set_prefix(self.label);
         self.bar = Some(bar);

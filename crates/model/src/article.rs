@@ -197,6 +197,9 @@ mod tests {
             }],
             ..Article::default()
         };
-        assert_eq!(article.normalised_text(), "一\ntwo\n![x](https://i/x.jpg)\n");
+        assert_eq!(
+            article.normalised_text(),
+            "一\ntwo\n![x](https://i/x.jpg)\n"
+        );
     }
 }

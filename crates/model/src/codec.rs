@@ -86,8 +86,8 @@ pub fn decode<R: Record>(bytes: &[u8]) -> Result<R, CodecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Counters, StoreInfo};
     use crate::Millis;
+    use crate::record::{Counters, StoreInfo};
 
     #[test]
     fn round_trips_and_is_deterministic() {

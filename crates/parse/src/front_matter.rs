@@ -11,7 +11,9 @@ use crate::{DocumentHint, ParseError, html};
 
 /// True when the text opens with a `---` line.
 pub(crate) fn starts_with_front_matter(text: &str) -> bool {
-    text.lines().next().is_some_and(|line| line.trim_end() == "---")
+    text.lines()
+        .next()
+        .is_some_and(|line| line.trim_end() == "---")
 }
 
 /// Reads a published time in the shapes mirrors write: RFC 3339, Jekyll's
@@ -62,7 +64,11 @@ fn header_link(line: &str) -> Option<(String, String)> {
 }
 
 fn epoch_comment(line: &str) -> Option<i64> {
-    let digits = line.trim().strip_prefix("<!--")?.strip_suffix("-->")?.trim();
+    let digits = line
+        .trim()
+        .strip_prefix("<!--")?
+        .strip_suffix("-->")?
+        .trim();
     digits.parse().ok()
 }
 
@@ -92,7 +98,11 @@ pub(crate) fn parse_post(text: &str, hint: &DocumentHint) -> Result<Article, Par
     let field = |name: &str| front.get(name);
 
     let mut published = Vec::new();
-    if let Some(at) = field("date").and_then(text_of).as_deref().and_then(parse_time) {
+    if let Some(at) = field("date")
+        .and_then(text_of)
+        .as_deref()
+        .and_then(parse_time)
+    {
         published.push(PublishedTime {
             source: TimeSource::FrontMatterDate,
             at,

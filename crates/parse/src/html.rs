@@ -7,9 +7,38 @@ use scraper::{ElementRef, Html, Node, Selector};
 
 /// Elements whose start and end break a paragraph.
 const BLOCK_ELEMENTS: &[&str] = &[
-    "address", "article", "aside", "blockquote", "center", "dd", "div", "dl", "dt",
-    "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li",
-    "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "center",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "td",
+    "th",
+    "tr",
+    "ul",
 ];
 
 /// Elements whose content is never article text.
@@ -80,7 +109,10 @@ fn image(element: &scraper::node::Element) -> Option<Image> {
         .flatten()
         .map(str::trim)
         .find(|src| !src.is_empty() && !src.starts_with("data:"))?;
-    let alt = element.attr("alt").or(element.attr("title")).unwrap_or_default();
+    let alt = element
+        .attr("alt")
+        .or(element.attr("title"))
+        .unwrap_or_default();
     Some(Image {
         src: src.to_owned(),
         alt: normalise_text(alt),
@@ -114,9 +146,8 @@ pub(crate) fn collect_body(root: ElementRef<'_>) -> Body {
                             skipping = Some(node.id());
                         } else if element.name() == "img" {
                             body.images.extend(image(element));
-                        } else if element.name() == "br" {
-                            flush(&mut current, &mut body);
-                        } else if BLOCK_ELEMENTS.contains(&element.name()) {
+                        } else if element.name() == "br" || BLOCK_ELEMENTS.contains(&element.name())
+                        {
                             flush(&mut current, &mut body);
                         }
                     }
@@ -180,9 +211,13 @@ pub(crate) fn page_meta(page: &Html) -> PageMeta {
         title: first_attr(page, r#"meta[property="og:title"]"#, "content").or(title_element),
         url: first_attr(page, r#"link[rel="canonical"]"#, "href")
             .or_else(|| first_attr(page, r#"meta[property="og:url"]"#, "content")),
-        published: first_attr(page, r#"meta[property="article:published_time"]"#, "content")
-            .or_else(|| first_attr(page, r#"meta[itemprop="datePublished"]"#, "content"))
-            .or_else(|| first_attr(page, "article time[datetime]", "datetime")),
+        published: first_attr(
+            page,
+            r#"meta[property="article:published_time"]"#,
+            "content",
+        )
+        .or_else(|| first_attr(page, r#"meta[itemprop="datePublished"]"#, "content"))
+        .or_else(|| first_attr(page, "article time[datetime]", "datetime")),
         author: first_attr(page, r#"meta[name="author"]"#, "content")
             .or_else(|| first_attr(page, r#"meta[property="og:site_name"]"#, "content")),
         tags: all_attrs(page, r#"meta[property="article:tag"]"#, "content"),
@@ -216,8 +251,17 @@ mod tests {
              <iframe src=x>frame</iframe><ul><li>item</li></ul><figure><img data-src=\"a.jpg\" alt=\"A\">\
              <figcaption>cap</figcaption></figure>text<br>after</div>",
         );
-        assert_eq!(body.paragraphs, ["Head", "One& two", "item", "cap", "text", "after"]);
-        assert_eq!(body.images, [Image { src: "a.jpg".into(), alt: "A".into() }]);
+        assert_eq!(
+            body.paragraphs,
+            ["Head", "One& two", "item", "cap", "text", "after"]
+        );
+        assert_eq!(
+            body.images,
+            [Image {
+                src: "a.jpg".into(),
+                alt: "A".into()
+            }]
+        );
     }
 
     #[test]
@@ -227,10 +271,21 @@ mod tests {
 
     #[test]
     fn ad_markers_are_recognised_but_words_containing_ad_are_not() {
-        for ad in ["dfp-ad-imu1", "adslot_pcBox_EndAd2", "gpt-ad-slot-1", "ArticleBody-ad-slot-83sCj", "dotcom-ad"] {
+        for ad in [
+            "dfp-ad-imu1",
+            "adslot_pcBox_EndAd2",
+            "gpt-ad-slot-1",
+            "ArticleBody-ad-slot-83sCj",
+            "dotcom-ad",
+        ] {
             assert!(looks_like_ad(ad), "{ad}");
         }
-        for not_ad in ["header", "lazyload-wrapper", "story-body__crosshead", "shadow"] {
+        for not_ad in [
+            "header",
+            "lazyload-wrapper",
+            "story-body__crosshead",
+            "shadow",
+        ] {
             assert!(!looks_like_ad(not_ad), "{not_ad}");
         }
     }

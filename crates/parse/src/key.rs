@@ -93,7 +93,11 @@ impl KeyRules {
                 }
                 Ok(Rule {
                     name: rule.name,
-                    hosts: rule.hosts.iter().map(|h| fold_host(&h.to_lowercase())).collect(),
+                    hosts: rule
+                        .hosts
+                        .iter()
+                        .map(|h| fold_host(&h.to_lowercase()))
+                        .collect(),
                     path,
                     key: rule.key,
                 })
@@ -273,9 +277,18 @@ mod tests {
 
     #[test]
     fn dw_keys_ignore_the_title_slug() {
-        assert_eq!(key("https://www.dw.com/zh/地球上/a-18670177"), "dw.com/a-18670177");
-        assert_eq!(key("https://www.dw.com/zh//a-56157744"), "dw.com/a-56157744");
-        assert_eq!(key("https://www.dw.com/zh/化肥?贝鲁特/a-54470002"), "dw.com/a-54470002");
+        assert_eq!(
+            key("https://www.dw.com/zh/地球上/a-18670177"),
+            "dw.com/a-18670177"
+        );
+        assert_eq!(
+            key("https://www.dw.com/zh//a-56157744"),
+            "dw.com/a-56157744"
+        );
+        assert_eq!(
+            key("https://www.dw.com/zh/化肥?贝鲁特/a-54470002"),
+            "dw.com/a-54470002"
+        );
     }
 
     #[test]
@@ -284,13 +297,18 @@ mod tests {
             key("https://www.cna.com.tw/news/afe/202008030168.aspx"),
             key("https://www.cna.com.tw/news/firstnews/202008030168.aspx"),
         );
-        assert_eq!(key("https://www.cna.com.tw/news/afe/202008030168.aspx"), "cna.com.tw/202008030168");
+        assert_eq!(
+            key("https://www.cna.com.tw/news/afe/202008030168.aspx"),
+            "cna.com.tw/202008030168"
+        );
     }
 
     #[test]
     fn voachinese_keys_ignore_the_slug() {
         assert_eq!(
-            key("https://www.voachinese.com/a/editorial-Pompeo-inalienable-rights-20200728/5521340.html"),
+            key(
+                "https://www.voachinese.com/a/editorial-Pompeo-inalienable-rights-20200728/5521340.html"
+            ),
             "voachinese.com/5521340"
         );
     }
@@ -321,9 +339,18 @@ mod tests {
 
     #[test]
     fn bbc_zhongwen_keys_ignore_the_section() {
-        assert_eq!(key("http://www.bbc.com/zhongwen/simp/science-53495522"), "bbc.com/zhongwen/53495522");
-        assert_eq!(key("https://www.bbc.com/zhongwen/trad/world-53495522"), "bbc.com/zhongwen/53495522");
-        assert_eq!(key("http://www.bbc.com/ukchina/simp/54259162"), "bbc.com/ukchina/simp/54259162");
+        assert_eq!(
+            key("http://www.bbc.com/zhongwen/simp/science-53495522"),
+            "bbc.com/zhongwen/53495522"
+        );
+        assert_eq!(
+            key("https://www.bbc.com/zhongwen/trad/world-53495522"),
+            "bbc.com/zhongwen/53495522"
+        );
+        assert_eq!(
+            key("http://www.bbc.com/ukchina/simp/54259162"),
+            "bbc.com/ukchina/simp/54259162"
+        );
     }
 
     #[test]
@@ -335,10 +362,22 @@ mod tests {
         .unwrap();
         let rules = KeyRules::builtin().with_rules_first(user);
         assert_eq!(rules.names().next(), Some("x"));
-        assert_eq!(rules.key_for("https://example.com/p/9/slug").unwrap().as_str(), "ex/9");
-        let err = KeyRules::from_toml("[[rule]]\nname='y'\nhosts=['a']\npath='('\nkey='k'\n", "bad.toml")
-            .unwrap_err();
-        assert!(err.to_string().contains("bad.toml") && err.to_string().contains("'y'"), "{err}");
+        assert_eq!(
+            rules
+                .key_for("https://example.com/p/9/slug")
+                .unwrap()
+                .as_str(),
+            "ex/9"
+        );
+        let err = KeyRules::from_toml(
+            "[[rule]]\nname='y'\nhosts=['a']\npath='('\nkey='k'\n",
+            "bad.toml",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("bad.toml") && err.to_string().contains("'y'"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -62,7 +62,9 @@ mod tests {
 
     #[test]
     fn deltas_round_trip_and_are_smaller_than_whole_blobs() {
-        let first: Vec<u8> = (0..20_000u32).flat_map(|i| (i * 7919).to_le_bytes()).collect();
+        let first: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| (i * 7919).to_le_bytes())
+            .collect();
         let mut second = first.clone();
         second[1000] ^= 1;
         let whole = encode(&second, None).unwrap();

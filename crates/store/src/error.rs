@@ -21,7 +21,9 @@ pub enum StoreError {
         source: EngineError,
     },
     /// A non-empty directory that holds no newsarc store.
-    #[error("{location} is not a newsarc store (it is a non-empty directory without a store in it)")]
+    #[error(
+        "{location} is not a newsarc store (it is a non-empty directory without a store in it)"
+    )]
     NotAStore {
         /// The directory.
         location: String,

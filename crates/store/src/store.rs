@@ -150,7 +150,8 @@ impl Store {
         };
         match engine.get(keys::INFO)? {
             Some(bytes) => {
-                let info: StoreInfo = codec::decode(&bytes).map_err(|err| damaged(err.to_string()))?;
+                let info: StoreInfo =
+                    codec::decode(&bytes).map_err(|err| damaged(err.to_string()))?;
                 if info.format != STORE_FORMAT {
                     return Err(StoreError::UnsupportedFormat {
                         location,
@@ -196,7 +197,10 @@ impl Store {
     /// Nothing is overwritten. The change is atomic but is durable only
     /// after [`Store::flush`].
     pub fn add_fetch(&self, fetch: &Fetch<'_>) -> Result<Added, StoreError> {
-        let _writer = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let _writer = self
+            .write_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let digest = Digest::of(fetch.bytes);
         let mut counters = self.counters()?;
         let article = self.article(&fetch.article)?;
@@ -249,7 +253,8 @@ impl Store {
             };
             let record = blob::encode(
                 fetch.bytes,
-                base.as_ref().map(|(bytes, digest, depth)| (bytes.as_slice(), *digest, *depth)),
+                base.as_ref()
+                    .map(|(bytes, digest, depth)| (bytes.as_slice(), *digest, *depth)),
             )
             .map_err(|err| StoreError::Compress {
                 digest,
@@ -261,7 +266,8 @@ impl Store {
 
         let seq = head.as_ref().map_or(1, |(_, head)| head.seq + 1);
         let change = ChangeKind::between(
-            head.as_ref().map(|(_, head)| (&head.meta, head.text_digest)),
+            head.as_ref()
+                .map(|(_, head)| (&head.meta, head.text_digest)),
             (&fetch.meta, fetch.text_digest),
         );
         let record = RevisionRecord {

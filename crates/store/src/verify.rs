@@ -269,7 +269,10 @@ impl Walk<'_> {
                     "latest {} of {revisions}",
                     previous.map_or("none".into(), |p| p.to_string())
                 )),
-                Some(format!("latest {} of {}", article.latest, article.revisions)),
+                Some(format!(
+                    "latest {} of {}",
+                    article.latest, article.revisions
+                )),
                 "the article record disagrees with its history",
             );
         }
@@ -282,7 +285,11 @@ impl Walk<'_> {
         article: &ArticleRecord,
     ) -> Result<(), StoreError> {
         let mut count = 0u32;
-        for entry in self.store.engine().scan_prefix(&keys::observation_prefix(key)) {
+        for entry in self
+            .store
+            .engine()
+            .scan_prefix(&keys::observation_prefix(key))
+        {
             let (_, value) = entry?;
             self.report.read(value.len());
             count += 1;

@@ -1,6 +1,9 @@
 //! The archive's jobs as library calls: options in, text or JSON out, no
 //! process spawned. Runs on the example articles the project ships.
 
+// A test that meets an unexpected value should stop right there.
+#![allow(clippy::unwrap_used)]
+
 mod ingest;
 mod read;
 
@@ -46,7 +49,12 @@ fn example_archive() -> Archive {
             .iter()
             .map(|article| examples().join(article).join(name))
             .collect();
-        ingest(&archive, paths, &format!("2026-03-0{}T12:00:00Z", day + 1), false);
+        ingest(
+            &archive,
+            paths,
+            &format!("2026-03-0{}T12:00:00Z", day + 1),
+            false,
+        );
     }
     archive
 }

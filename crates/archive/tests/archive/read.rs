@@ -9,7 +9,11 @@ use crate::{example_archive, examples, run};
 const BRIDGE: &str = "https://example.org/news/2026/02/10/river-bridge-reopens";
 const LIBRARY: &str = "news.example.com/zh/city/library-renovation-1001.html";
 
-fn show(archive: &newsarc::Archive, revision: &str, format: ShowFormat) -> Result<Vec<u8>, ArchiveError> {
+fn show(
+    archive: &newsarc::Archive,
+    revision: &str,
+    format: ShowFormat,
+) -> Result<Vec<u8>, ArchiveError> {
     let mut out = Vec::new();
     archive.show(
         &ShowOptions {
@@ -24,9 +28,20 @@ fn show(archive: &newsarc::Archive, revision: &str, format: ShowFormat) -> Resul
 #[test]
 fn log_lists_revisions_oldest_first_with_change_kinds() {
     let archive = example_archive();
-    let json = run(|out| archive.log(&LogOptions { article: BRIDGE.into(), json: true }, out));
+    let json = run(|out| {
+        archive.log(
+            &LogOptions {
+                article: BRIDGE.into(),
+                json: true,
+            },
+            out,
+        )
+    });
     let entries: Vec<Value> = serde_json::from_str(&json).unwrap();
-    let changes: Vec<&str> = entries.iter().map(|e| e["change"].as_str().unwrap()).collect();
+    let changes: Vec<&str> = entries
+        .iter()
+        .map(|e| e["change"].as_str().unwrap())
+        .collect();
     assert_eq!(changes, ["new", "body", "whitespace"]);
     let seqs: Vec<u64> = entries.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
     assert_eq!(seqs, [1, 2, 3]);
@@ -35,8 +50,19 @@ fn log_lists_revisions_oldest_first_with_change_kinds() {
     }
     assert_eq!(entries[1]["fetched_at"], "2026-03-02T12:00:00.000Z");
 
-    let table = run(|out| archive.log(&LogOptions { article: LIBRARY.into(), json: false }, out));
-    assert!(table.contains(" new ") && table.contains(" body ") && table.contains(" metadata "), "{table}");
+    let table = run(|out| {
+        archive.log(
+            &LogOptions {
+                article: LIBRARY.into(),
+                json: false,
+            },
+            out,
+        )
+    });
+    assert!(
+        table.contains(" new ") && table.contains(" body ") && table.contains(" metadata "),
+        "{table}"
+    );
     assert!(table.contains("市图书馆翻新工程将于四月动工"));
 }
 
@@ -45,7 +71,13 @@ fn log_of_an_unknown_article_names_it() {
     let archive = example_archive();
     let mut out = Vec::new();
     let err = archive
-        .log(&LogOptions { article: "https://nowhere.example/x".into(), json: false }, &mut out)
+        .log(
+            &LogOptions {
+                article: "https://nowhere.example/x".into(),
+                json: false,
+            },
+            &mut out,
+        )
         .unwrap_err();
     assert!(err.to_string().contains("https://nowhere.example/x"));
 }
@@ -55,7 +87,10 @@ fn show_raw_gives_back_the_exact_bytes() {
     let archive = example_archive();
     for (n, name) in ["01.md", "02.md", "03.md"].iter().enumerate() {
         let raw = show(&archive, &format!("{LIBRARY}@{}", n + 1), ShowFormat::Raw).unwrap();
-        assert_eq!(raw, std::fs::read(examples().join("library-renovation").join(name)).unwrap());
+        assert_eq!(
+            raw,
+            std::fs::read(examples().join("library-renovation").join(name)).unwrap()
+        );
     }
 }
 
@@ -63,12 +98,16 @@ fn show_raw_gives_back_the_exact_bytes() {
 fn show_text_hashes_to_the_text_digest() {
     let archive = example_archive();
     let text = show(&archive, &format!("{BRIDGE}@latest"), ShowFormat::Text).unwrap();
-    let json: Value =
-        serde_json::from_slice(&show(&archive, &format!("{BRIDGE}@latest"), ShowFormat::Json).unwrap()).unwrap();
+    let json: Value = serde_json::from_slice(
+        &show(&archive, &format!("{BRIDGE}@latest"), ShowFormat::Json).unwrap(),
+    )
+    .unwrap();
     assert_eq!(json["text_digest"], Digest::of(&text).to_string());
     assert_eq!(json["seq"], 3);
     assert_eq!(json["text"].as_str().unwrap().as_bytes(), text.as_slice());
-    let summary = String::from_utf8(show(&archive, &format!("{BRIDGE}@2"), ShowFormat::Summary).unwrap()).unwrap();
+    let summary =
+        String::from_utf8(show(&archive, &format!("{BRIDGE}@2"), ShowFormat::Summary).unwrap())
+            .unwrap();
     assert!(summary.contains("change      body"));
     assert!(summary.contains("on Saturday"));
 }
@@ -77,29 +116,45 @@ fn show_text_hashes_to_the_text_digest() {
 fn revisions_are_found_by_id_prefix_and_time() {
     let archive = example_archive();
     let json: Value =
-        serde_json::from_slice(&show(&archive, &format!("{BRIDGE}@2"), ShowFormat::Json).unwrap()).unwrap();
+        serde_json::from_slice(&show(&archive, &format!("{BRIDGE}@2"), ShowFormat::Json).unwrap())
+            .unwrap();
     let id = json["id"].as_str().unwrap().to_owned();
     let hex = id.trim_start_matches("blake3:");
     for spec in [id.as_str(), hex, &hex[..8], &hex[..20].to_uppercase()] {
-        let found: Value = serde_json::from_slice(&show(&archive, spec, ShowFormat::Json).unwrap()).unwrap();
+        let found: Value =
+            serde_json::from_slice(&show(&archive, spec, ShowFormat::Json).unwrap()).unwrap();
         assert_eq!(found["id"], id.as_str(), "{spec}");
     }
     // Memento TimeGate: the revision current at the time asked.
     let at = |time: &str| -> Value {
-        serde_json::from_slice(&show(&archive, &format!("{BRIDGE}@{time}"), ShowFormat::Json).unwrap()).unwrap()
+        serde_json::from_slice(
+            &show(&archive, &format!("{BRIDGE}@{time}"), ShowFormat::Json).unwrap(),
+        )
+        .unwrap()
     };
     assert_eq!(at("2026-03-02T12:00:00Z")["seq"], 2);
     assert_eq!(at("2026-03-02T23:59:59+08:00")["seq"], 2);
     assert_eq!(at("2030-01-01T00:00:00Z")["seq"], 3);
-    let early = show(&archive, &format!("{BRIDGE}@2020-01-01T00:00:00Z"), ShowFormat::Json).unwrap_err();
-    assert!(matches!(early, ArchiveError::NoRevisionAt { .. }), "{early}");
+    let early = show(
+        &archive,
+        &format!("{BRIDGE}@2020-01-01T00:00:00Z"),
+        ShowFormat::Json,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(early, ArchiveError::NoRevisionAt { .. }),
+        "{early}"
+    );
 }
 
 #[test]
 fn malformed_refs_are_refused_with_the_reason() {
     let archive = example_archive();
     let short = show(&archive, "abc123", ShowFormat::Raw).unwrap_err();
-    assert!(short.to_string().contains("at least 8 hex digits"), "{short}");
+    assert!(
+        short.to_string().contains("at least 8 hex digits"),
+        "{short}"
+    );
     let nothing = show(&archive, "0000000000", ShowFormat::Raw).unwrap_err();
     assert!(matches!(nothing, ArchiveError::RevisionNotFound { .. }));
     let bad_selector = show(&archive, &format!("{BRIDGE}@yesterday"), ShowFormat::Raw).unwrap_err();
@@ -111,14 +166,35 @@ fn malformed_refs_are_refused_with_the_reason() {
 #[test]
 fn articles_lists_every_article_and_filters_by_time() {
     let archive = example_archive();
-    let all: Vec<Value> =
-        serde_json::from_str(&run(|out| archive.articles(&ArticlesOptions { since: None, json: true }, out))).unwrap();
+    let all: Vec<Value> = serde_json::from_str(&run(|out| {
+        archive.articles(
+            &ArticlesOptions {
+                since: None,
+                json: true,
+            },
+            out,
+        )
+    }))
+    .unwrap();
     assert_eq!(all.len(), 2);
-    for key in ["key", "url", "revisions", "first_seen", "last_seen", "title"] {
+    for key in [
+        "key",
+        "url",
+        "revisions",
+        "first_seen",
+        "last_seen",
+        "title",
+    ] {
         assert!(all[0].get(key).is_some(), "missing {key}");
     }
-    assert_eq!(all[0]["url"], "https://example.org/news/2026/02/10/river-bridge-reopens");
-    let since = ArticlesOptions { since: Some("2026-03-04T00:00:00Z".parse().unwrap()), json: true };
+    assert_eq!(
+        all[0]["url"],
+        "https://example.org/news/2026/02/10/river-bridge-reopens"
+    );
+    let since = ArticlesOptions {
+        since: Some("2026-03-04T00:00:00Z".parse().unwrap()),
+        json: true,
+    };
     let none: Vec<Value> = serde_json::from_str(&run(|out| archive.articles(&since, out))).unwrap();
     assert!(none.is_empty());
 }

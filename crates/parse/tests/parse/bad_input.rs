@@ -6,7 +6,10 @@ use crate::parse;
 fn invalid_utf8_names_the_line() {
     assert_eq!(
         parse("bad/not-utf8.md"),
-        Err(ParseError::NotUtf8 { line: 5, offset: 59 })
+        Err(ParseError::NotUtf8 {
+            line: 5,
+            offset: 59
+        })
     );
 }
 

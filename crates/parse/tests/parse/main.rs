@@ -1,6 +1,9 @@
 //! newsarc-parse's tests on fixtures the project wrote itself
 //! (`tests/fixtures/`): good posts and pages, and each kind of bad input.
 
+// A test that meets an unexpected value should stop right there.
+#![allow(clippy::unwrap_used)]
+
 mod bad_input;
 mod pages;
 mod posts;

@@ -7,7 +7,10 @@ use crate::{fixture, parse};
 fn plain_html_page() {
     let article = parse("good/page.html").unwrap();
     let meta = &article.meta;
-    assert_eq!(meta.title.as_deref(), Some("Harbour ferry timetable changes"));
+    assert_eq!(
+        meta.title.as_deref(),
+        Some("Harbour ferry timetable changes")
+    );
     assert_eq!(
         meta.url,
         "https://www.example.net/transport/ferry-timetable?utm_campaign=x"

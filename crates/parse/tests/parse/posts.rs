@@ -7,7 +7,10 @@ use crate::parse;
 fn simplified_chinese_post() {
     let article = parse("good/cjk-simplified.md").unwrap();
     let meta = &article.meta;
-    assert_eq!(meta.title.as_deref(), Some("示例：城市地铁新线路\"试运行\"开始"));
+    assert_eq!(
+        meta.title.as_deref(),
+        Some("示例：城市地铁新线路\"试运行\"开始")
+    );
     assert_eq!(meta.author.as_deref(), Some("示例日报"));
     assert_eq!(meta.tags, ["示例日报"]);
     assert_eq!(meta.categories, ["news", "示例日报"]);
@@ -28,7 +31,10 @@ fn simplified_chinese_post() {
         ]
     );
     assert_eq!(article.images.len(), 1);
-    assert_eq!(article.images[0].src, "https://img.news.example.com/metro.jpg");
+    assert_eq!(
+        article.images[0].src,
+        "https://img.news.example.com/metro.jpg"
+    );
     assert_eq!(article.images[0].alt, "九号线列车");
     // date: and the epoch comment agree, so one time is kept.
     assert_eq!(meta.published.len(), 1);
@@ -56,7 +62,10 @@ fn traditional_chinese_post_with_an_outlet_rule() {
     assert_eq!(key.as_str(), "cna.com.tw/202608120001");
     // date: says 06:30, the epoch comment 06:50: both are kept.
     let sources: Vec<_> = article.meta.published.iter().map(|p| p.source).collect();
-    assert_eq!(sources, [TimeSource::FrontMatterDate, TimeSource::EpochComment]);
+    assert_eq!(
+        sources,
+        [TimeSource::FrontMatterDate, TimeSource::EpochComment]
+    );
 }
 
 #[test]
@@ -77,7 +86,10 @@ fn english_post() {
         ]
     );
     // Jekyll's date shape with an offset.
-    assert_eq!(article.meta.published[0].at.to_string(), "2026-05-20T08:15:00.000Z");
+    assert_eq!(
+        article.meta.published[0].at.to_string(),
+        "2026-05-20T08:15:00.000Z"
+    );
     let key = KeyRules::builtin().key_for(&article.meta.url).unwrap();
     assert_eq!(key.as_str(), "example.org/local/green-roofs?id=7");
 }
@@ -85,7 +97,9 @@ fn english_post() {
 #[test]
 fn the_normalised_text_ignores_markup_noise() {
     let original = String::from_utf8(crate::fixture("good/english.md")).unwrap();
-    let reformatted = original.replace("</p><p>", "</p>\n   <p>").replace("<b>", "<b >");
+    let reformatted = original
+        .replace("</p><p>", "</p>\n   <p>")
+        .replace("<b>", "<b >");
     let a = newsarc_parse::parse_document(original.as_bytes(), &Default::default()).unwrap();
     let b = newsarc_parse::parse_document(reformatted.as_bytes(), &Default::default()).unwrap();
     assert_ne!(original, reformatted);

@@ -21,7 +21,9 @@ impl Backend {
     /// Opens the backend's data; drop the previous handle first.
     pub fn engine(&self) -> Box<dyn KvEngine> {
         match self {
-            Self::Sled(dir) => Box::new(SledEngine::open(dir.path(), 16 << 20).expect("reopen sled")),
+            Self::Sled(dir) => {
+                Box::new(SledEngine::open(dir.path(), 16 << 20).expect("reopen sled"))
+            }
             Self::Memory(engine) => Box::new(engine.clone()),
         }
     }
@@ -65,7 +67,9 @@ pub fn fetch<'a>(article: &str, body: &'a [u8], time: i64, title: &str) -> Fetch
 pub fn document(version: u32) -> Vec<u8> {
     let mut text = String::from("<html><body>");
     for paragraph in 0..60 {
-        text.push_str(&format!("<p>Paragraph {paragraph} of the article says something. </p>"));
+        text.push_str(&format!(
+            "<p>Paragraph {paragraph} of the article says something. </p>"
+        ));
     }
     text.push_str(&format!("<p>Edit number {version}.</p></body></html>"));
     text.into_bytes()

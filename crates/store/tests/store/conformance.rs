@@ -49,7 +49,10 @@ fn flushed_data_survives_reopening(backend: &Backend) {
         engine.apply(batch).unwrap();
         engine.flush().unwrap();
     }
-    assert_eq!(backend.engine().get(b"kept").unwrap(), Some(vec![7; 10_000]));
+    assert_eq!(
+        backend.engine().get(b"kept").unwrap(),
+        Some(vec![7; 10_000])
+    );
 }
 
 crate::on_every_backend!(

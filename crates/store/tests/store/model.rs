@@ -17,11 +17,17 @@ enum Op {
 }
 
 fn key() -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(prop::sample::select(vec![b'a', b'b', b'c', 0u8, 0xff]), 0..4)
+    prop::collection::vec(
+        prop::sample::select(vec![b'a', b'b', b'c', 0u8, 0xff]),
+        0..4,
+    )
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    let write = (key(), prop::option::of(prop::collection::vec(any::<u8>(), 0..64)));
+    let write = (
+        key(),
+        prop::option::of(prop::collection::vec(any::<u8>(), 0..64)),
+    );
     prop_oneof![
         4 => prop::collection::vec(write, 0..6).prop_map(Op::Batch),
         2 => key().prop_map(Op::Get),

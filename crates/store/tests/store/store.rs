@@ -11,13 +11,22 @@ use crate::backend::{Backend, document, fetch};
 fn revisions_observations_and_articles_are_recorded(backend: &Backend) {
     let store = backend.store();
     let (one, two) = (document(1), document(2));
-    let first = store.add_fetch(&fetch("example.org/a", &one, 1_000, "A")).unwrap();
-    let seen = store.add_fetch(&fetch("example.org/a", &one, 2_000, "A")).unwrap();
-    let second = store.add_fetch(&fetch("example.org/a", &two, 3_000, "A")).unwrap();
+    let first = store
+        .add_fetch(&fetch("example.org/a", &one, 1_000, "A"))
+        .unwrap();
+    let seen = store
+        .add_fetch(&fetch("example.org/a", &one, 2_000, "A"))
+        .unwrap();
+    let second = store
+        .add_fetch(&fetch("example.org/a", &two, 3_000, "A"))
+        .unwrap();
     store.flush().unwrap();
 
     assert_eq!(first.outcome, Outcome::NewArticle);
-    assert_eq!((seen.outcome, seen.revision), (Outcome::Unchanged, first.revision));
+    assert_eq!(
+        (seen.outcome, seen.revision),
+        (Outcome::Unchanged, first.revision)
+    );
     assert_eq!((second.outcome, second.seq), (Outcome::NewRevision, 2));
     assert_eq!(second.change, Some(ChangeKind::Body));
 
@@ -36,15 +45,24 @@ fn revisions_observations_and_articles_are_recorded(backend: &Backend) {
         (Millis::from_millis(1_000), Millis::from_millis(3_000))
     );
     let counters = store.counters().unwrap();
-    assert_eq!((counters.articles, counters.revisions, counters.observations), (1, 2, 1));
+    assert_eq!(
+        (counters.articles, counters.revisions, counters.observations),
+        (1, 2, 1)
+    );
     assert_eq!(counters.raw_bytes, (one.len() + two.len()) as u64);
 }
 
 fn revision_ids_hash_the_stored_record(backend: &Backend) {
     let store = backend.store();
     let body = document(1);
-    let added = store.add_fetch(&fetch("example.org/a", &body, 0, "A")).unwrap();
-    let bytes = store.engine().get(&keys::revision(&added.revision)).unwrap().unwrap();
+    let added = store
+        .add_fetch(&fetch("example.org/a", &body, 0, "A"))
+        .unwrap();
+    let bytes = store
+        .engine()
+        .get(&keys::revision(&added.revision))
+        .unwrap()
+        .unwrap();
     assert_eq!(RevisionId::of_record(&bytes), added.revision);
     let record: RevisionRecord = codec::decode(&bytes).unwrap();
     assert_eq!(record.blob, Digest::of(&body));
@@ -61,11 +79,18 @@ fn later_revisions_are_stored_as_deltas_and_read_back_exactly(backend: &Backend)
     store.flush().unwrap();
     let second = store.blob_record(&Digest::of(&documents[1])).unwrap();
     assert_eq!(second.encoding, BlobEncoding::ZstdDelta);
-    assert!(second.data.len() * 5 < documents[1].len(), "a delta stays small");
+    assert!(
+        second.data.len() * 5 < documents[1].len(),
+        "a delta stays small"
+    );
     let cut = store
         .blob_record(&Digest::of(&documents[MAX_DELTA_DEPTH as usize + 1]))
         .unwrap();
-    assert_eq!(cut.encoding, BlobEncoding::Zstd, "the chain is cut at the depth limit");
+    assert_eq!(
+        cut.encoding,
+        BlobEncoding::Zstd,
+        "the chain is cut at the depth limit"
+    );
     for body in &documents {
         assert_eq!(&store.blob(&Digest::of(body)).unwrap(), body);
     }
@@ -75,7 +100,9 @@ fn flip_flopping_content_makes_revisions_but_stores_the_blob_once(backend: &Back
     let store = backend.store();
     let (one, two) = (document(1), document(2));
     for (i, body) in [&one, &two, &one].into_iter().enumerate() {
-        let added = store.add_fetch(&fetch("example.org/f", body, i as i64, "F")).unwrap();
+        let added = store
+            .add_fetch(&fetch("example.org/f", body, i as i64, "F"))
+            .unwrap();
         assert_ne!(added.outcome, Outcome::Unchanged);
     }
     let counters = store.counters().unwrap();
@@ -86,7 +113,9 @@ fn flip_flopping_content_makes_revisions_but_stores_the_blob_once(backend: &Back
 fn everything_survives_reopening(backend: &Backend) {
     let first = {
         let store = backend.store();
-        let added = store.add_fetch(&fetch("example.org/a", &document(1), 0, "A")).unwrap();
+        let added = store
+            .add_fetch(&fetch("example.org/a", &document(1), 0, "A"))
+            .unwrap();
         store.flush().unwrap();
         added
     };
@@ -109,9 +138,15 @@ fn a_newer_store_format_is_refused_by_name(backend: &Backend) {
     let Err(err) = Store::with_engine(backend.engine(), "old-store".into()) else {
         panic!("a store of format 99 must not open");
     };
-    assert!(matches!(err, StoreError::UnsupportedFormat { found: 99, .. }));
+    assert!(matches!(
+        err,
+        StoreError::UnsupportedFormat { found: 99, .. }
+    ));
     let message = err.to_string();
-    assert!(message.contains("old-store") && message.contains("format 99"), "{message}");
+    assert!(
+        message.contains("old-store") && message.contains("format 99"),
+        "{message}"
+    );
 }
 
 crate::on_every_backend!(

@@ -18,7 +18,11 @@ fn populated(backend: &Backend) -> (Store, Vec<Added>) {
     for article in ["example.org/a", "example.org/b"] {
         for version in 0..3 {
             let body = [article.as_bytes(), &document(version)].concat();
-            added.push(store.add_fetch(&fetch(article, &body, i64::from(version), "T")).unwrap());
+            added.push(
+                store
+                    .add_fetch(&fetch(article, &body, i64::from(version), "T"))
+                    .unwrap(),
+            );
         }
     }
     store.flush().unwrap();
@@ -53,10 +57,8 @@ fn a_clean_store_has_no_findings(backend: &Backend) {
 fn a_flipped_byte_inside_a_blob_is_corrupt_blob(backend: &Backend) {
     let (store, added) = populated(backend);
     let digest = added[0].blob;
-    let mut record: BlobRecord = codec::decode(
-        &store.engine().get(&keys::blob(&digest)).unwrap().unwrap(),
-    )
-    .unwrap();
+    let mut record: BlobRecord =
+        codec::decode(&store.engine().get(&keys::blob(&digest)).unwrap().unwrap()).unwrap();
     let middle = record.data.len() / 2;
     record.data[middle] ^= 0x01;
     put(&store, keys::blob(&digest), codec::encode(&record).unwrap());
@@ -67,7 +69,10 @@ fn a_flipped_byte_inside_a_blob_is_corrupt_blob(backend: &Backend) {
         .iter()
         .find(|f| f.kind == FindingKind::CorruptBlob && f.id == digest.to_string())
         .expect("the damaged blob is named");
-    assert_eq!(finding.expected.as_deref(), Some(digest.to_string().as_str()));
+    assert_eq!(
+        finding.expected.as_deref(),
+        Some(digest.to_string().as_str())
+    );
     match store.blob(&digest) {
         Err(StoreError::CorruptBlob { digest: named, .. }) => assert_eq!(named, digest),
         other => panic!("a damaged blob must not be served: {other:?}"),
@@ -109,8 +114,14 @@ fn a_parent_link_to_the_wrong_revision_is_broken_chain(backend: &Backend) {
     let (store, added) = populated(backend);
     let key = ArticleKey::new("example.org/a").unwrap();
     let third = added[2].revision;
-    let mut record: RevisionRecord =
-        codec::decode(&store.engine().get(&keys::revision(&third)).unwrap().unwrap()).unwrap();
+    let mut record: RevisionRecord = codec::decode(
+        &store
+            .engine()
+            .get(&keys::revision(&third))
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
     record.parent = Some(added[0].revision);
     let bytes = codec::encode(&record).unwrap();
     let forged = RevisionId::of_record(&bytes);
