@@ -1,0 +1,34 @@
+//! Renderers of a structured diff: terminal, unified text, JSON and HTML.
+
+mod html;
+mod text;
+
+use std::io::Write;
+
+pub use html::write_html;
+pub use text::{write_term, write_unified};
+
+use crate::ArticleDiff;
+
+/// The JSON form: the [`ArticleDiff`] fields, schema in `docs/DIFF.md`.
+pub fn write_json(diff: &ArticleDiff, out: &mut dyn Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, diff)?;
+    writeln!(out)
+}
+
+/// How many sentences of unchanged text to show around a change.
+pub const CONTEXT_SENTENCES: usize = 1;
+
+/// The unchanged sentences shown before (`leading`) and after a change.
+pub(crate) fn context(text: &str, leading: bool) -> (bool, String) {
+    let sentences = crate::split_sentences(text);
+    if sentences.len() <= CONTEXT_SENTENCES {
+        return (false, text.to_owned());
+    }
+    let shown = if leading {
+        &sentences[sentences.len() - CONTEXT_SENTENCES..]
+    } else {
+        &sentences[..CONTEXT_SENTENCES]
+    };
+    (true, shown.concat())
+}
