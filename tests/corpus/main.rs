@@ -32,6 +32,7 @@ struct ManifestArticle {
 struct ManifestRevision {
     file: String,
     commit_time_utc: String,
+    changed_vs_previous: Option<Vec<String>>,
 }
 
 /// One corpus revision after ingest.
@@ -67,16 +68,27 @@ fn corpus_dir() -> Option<PathBuf> {
     None
 }
 
+/// The corpus folder and its manifest, read once.
+fn manifest() -> Option<&'static (PathBuf, Manifest)> {
+    static MANIFEST: OnceLock<Option<(PathBuf, Manifest)>> = OnceLock::new();
+    MANIFEST
+        .get_or_init(|| {
+            let dir = corpus_dir()?;
+            let manifest = serde_json::from_slice(
+                &std::fs::read(dir.join("manifest.json")).expect("read manifest"),
+            )
+            .expect("parse manifest");
+            Some((dir, manifest))
+        })
+        .as_ref()
+}
+
 /// Ingests the whole corpus once, in fetch order, into a sled store.
 fn corpus() -> Option<&'static Corpus> {
     static CORPUS: OnceLock<Option<Corpus>> = OnceLock::new();
     CORPUS
         .get_or_init(|| {
-            let dir = corpus_dir()?;
-            let manifest: Manifest = serde_json::from_slice(
-                &std::fs::read(dir.join("manifest.json")).expect("read manifest"),
-            )
-            .expect("parse manifest");
+            let (dir, manifest) = manifest()?;
             let mut plan: Vec<(Millis, PathBuf, String)> = manifest
                 .articles
                 .iter()
@@ -224,4 +236,48 @@ fn the_corpus_store_verifies_clean() {
         &report.findings[..report.findings.len().min(10)]
     );
     assert!(report.bytes > 0);
+}
+
+#[test]
+fn every_consecutive_pair_diffs_and_body_changes_show() {
+    let Some((dir, manifest)) = manifest() else {
+        return;
+    };
+    let parse = |file: &str| {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        newsarc_parse::parse_document(&bytes, &DocumentHint::default()).unwrap()
+    };
+    let (mut pairs, mut body_pairs, mut date_only_pairs) = (0, 0, 0);
+    let mut silent_body_changes = Vec::new();
+    let mut noisy_date_changes = Vec::new();
+    for article in &manifest.articles {
+        for pair in article.revisions.windows(2) {
+            let (old, new) = (parse(&pair[0].file), parse(&pair[1].file));
+            let diff = newsarc_diff::diff_articles(&old, &new);
+            pairs += 1;
+            let changed = pair[1].changed_vs_previous.clone().unwrap_or_default();
+            if changed.iter().any(|c| c == "body") {
+                body_pairs += 1;
+                if diff.ops.is_empty() && diff.metadata.is_empty() {
+                    silent_body_changes.push(pair[1].file.clone());
+                }
+            }
+            if !changed.is_empty() && changed.iter().all(|c| c == "date" || c == "ts-comment") {
+                date_only_pairs += 1;
+                if !diff.ops.is_empty() {
+                    noisy_date_changes.push(pair[1].file.clone());
+                }
+            }
+        }
+    }
+    eprintln!("{pairs} pairs: {body_pairs} with body changes, {date_only_pairs} date-only");
+    assert_eq!(pairs, 2723 - 1221);
+    assert!(
+        silent_body_changes.is_empty(),
+        "body changed, diff empty: {silent_body_changes:?}"
+    );
+    assert!(
+        noisy_date_changes.is_empty(),
+        "date-only change, body diff: {noisy_date_changes:?}"
+    );
 }

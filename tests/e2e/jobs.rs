@@ -223,3 +223,85 @@ fn a_directory_that_is_not_a_store_is_refused() {
         stderr(&output)
     );
 }
+
+#[test]
+fn diff_writes_every_format_and_to_a_file() {
+    let store = example_store();
+    let (a, b) = (format!("{LIBRARY}@1"), format!("{LIBRARY}@2"));
+    let term = newsarc(store.path(), &["diff", &a, &b]);
+    assert_eq!(term.status.code(), Some(0), "{}", stderr(&term));
+    let text = stdout(&term);
+    assert!(
+        !text.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+    assert!(
+        text.contains("{+市图书馆馆长表示，翻新后的图书馆将增设自助借还书机。+}"),
+        "{text}"
+    );
+
+    let json = newsarc(store.path(), &["diff", "--format", "json", &a, &b]);
+    let diff: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(diff["stats"]["sentences_added"], 1);
+    assert_eq!(diff["change"], "body");
+
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("diff.html");
+    let html = newsarc(
+        store.path(),
+        &[
+            "diff",
+            "--format",
+            "html",
+            "--output",
+            page.to_str().unwrap(),
+            LIBRARY,
+        ],
+    );
+    assert_eq!(html.status.code(), Some(0), "{}", stderr(&html));
+    assert!(html.stdout.is_empty());
+    let written = std::fs::read_to_string(&page).unwrap();
+    assert!(written.starts_with("<!DOCTYPE html>") && written.contains("published"));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file is left"
+    );
+
+    let unified = newsarc(
+        store.path(),
+        &["diff", "--format", "unified", "--raw", &a, &b],
+    );
+    assert!(
+        stdout(&unified).starts_with("--- blake3:"),
+        "{}",
+        stdout(&unified)
+    );
+}
+
+#[test]
+fn a_failed_diff_leaves_no_output_file() {
+    let store = example_store();
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("diff.html");
+    let output = newsarc(
+        store.path(),
+        &[
+            "diff",
+            "--output",
+            page.to_str().unwrap(),
+            "deadbeefdeadbeef",
+            "cafebabecafebabe",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn log_stat_adds_edit_statistics() {
+    let store = example_store();
+    let output = newsarc(store.path(), &["log", "--stat", "--json", BRIDGE]);
+    let entries: Vec<Value> = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(entries[1]["stats"]["sentences_edited"], 2);
+}

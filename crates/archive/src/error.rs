@@ -71,6 +71,12 @@ pub enum ArchiveError {
         /// Its first revision's fetch time.
         first: Millis,
     },
+    /// `diff ARTICLE` on an article with a single revision.
+    #[error("article {article} has only one revision: nothing to compare it with")]
+    NothingToCompare {
+        /// The article.
+        article: String,
+    },
     /// A stored document no longer parses (parser changed since ingest).
     #[error("stored document of revision {revision} does not parse: {source}")]
     StoredDocument {

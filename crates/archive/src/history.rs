@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use newsarc_diff::EditStats;
 use newsarc_model::Millis;
 use serde::Serialize;
 
@@ -18,6 +19,8 @@ pub struct LogOptions {
     pub article: String,
     /// A JSON array instead of a table.
     pub json: bool,
+    /// Each revision's edit statistics against its parent.
+    pub stat: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -29,6 +32,8 @@ struct LogEntry {
     size: u64,
     title: Option<String>,
     change: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stats: Option<EditStats>,
 }
 
 /// What `articles` lists.
@@ -64,9 +69,14 @@ impl Archive {
     pub fn log(&self, options: &LogOptions, out: &mut dyn Write) -> Result<(), ArchiveError> {
         let article = self.resolve_article(&options.article)?;
         let history = self.store.history(&article.key)?;
-        let entries: Vec<LogEntry> = history
-            .iter()
-            .map(|(id, record)| LogEntry {
+        let mut entries = Vec::with_capacity(history.len());
+        for (id, record) in &history {
+            let stats = match (options.stat, record.parent) {
+                (true, Some(parent)) => Some(self.diff_revisions(&parent, id, false)?.stats),
+                (true, None) => Some(EditStats::default()),
+                (false, _) => None,
+            };
+            entries.push(LogEntry {
                 seq: record.seq,
                 id: id.to_string(),
                 fetched_at: record.fetched_at.to_string(),
@@ -74,8 +84,9 @@ impl Archive {
                 size: record.size,
                 title: record.meta.title.clone(),
                 change: record.change.as_str(),
-            })
-            .collect();
+                stats,
+            });
+        }
         if options.json {
             json::write_document(out, &entries)?;
             return Ok(());
@@ -86,23 +97,39 @@ impl Archive {
             "{} revisions, {} unchanged fetches, seen {} .. {}",
             article.revisions, article.observations, article.first_seen, article.last_seen
         )?;
-        writeln!(
+        write!(
             out,
-            "{:>3}  {:<16}  {:<24}  {:<16}  {:>7}  {:<10}  title",
+            "{:>3}  {:<16}  {:<24}  {:<16}  {:>7}  {:<10}  ",
             "seq", "id", "fetched_at", "blob", "size", "change"
         )?;
+        if options.stat {
+            write!(out, "{:<21}  ", "+a -d ~e >m  chars")?;
+        }
+        writeln!(out, "title")?;
         for (entry, (id, record)) in entries.iter().zip(&history) {
-            writeln!(
+            write!(
                 out,
-                "{:>3}  {:<16}  {:<24}  {:<16}  {:>7}  {:<10}  {}",
+                "{:>3}  {:<16}  {:<24}  {:<16}  {:>7}  {:<10}  ",
                 entry.seq,
                 short(id),
                 entry.fetched_at,
                 short(&record.blob),
                 entry.size,
                 entry.change,
-                entry.title.as_deref().unwrap_or("")
             )?;
+            if let Some(stats) = &entry.stats {
+                let figures = format!(
+                    "+{} -{} ~{} >{}  +{}/-{}",
+                    stats.sentences_added,
+                    stats.sentences_deleted,
+                    stats.sentences_edited,
+                    stats.sentences_moved,
+                    stats.chars_added,
+                    stats.chars_removed
+                );
+                write!(out, "{figures:<21}  ")?;
+            }
+            writeln!(out, "{}", entry.title.as_deref().unwrap_or(""))?;
         }
         Ok(())
     }

@@ -17,10 +17,11 @@
 //! assert_eq!(summary.new_articles, 1);
 //!
 //! let mut log = Vec::new();
-//! archive.log(&LogOptions { article: "https://example.org/a".into(), json: false }, &mut log).unwrap();
+//! archive.log(&LogOptions { article: "https://example.org/a".into(), json: false, stat: false }, &mut log).unwrap();
 //! assert!(String::from_utf8(log).unwrap().contains("new"));
 //! ```
 
+pub mod diff;
 mod error;
 pub mod history;
 pub mod ingest;

@@ -2,7 +2,8 @@
 
 use std::io::Write;
 
-use newsarc_model::{Article, PublishedTime};
+use newsarc_model::record::RevisionRecord;
+use newsarc_model::{Article, PublishedTime, RevisionId};
 use newsarc_parse::{DocumentHint, parse_document};
 use serde::Serialize;
 
@@ -68,7 +69,31 @@ fn published_json(times: &[PublishedTime]) -> Vec<PublishedJson> {
         .collect()
 }
 
+/// Parses a stored document again (the store keeps bytes, not articles).
+pub(crate) fn parsed(
+    id: &RevisionId,
+    record: &RevisionRecord,
+    bytes: &[u8],
+) -> Result<Article, ArchiveError> {
+    parse_document(
+        bytes,
+        &DocumentHint {
+            url: Some(record.meta.url.clone()),
+        },
+    )
+    .map_err(|source| ArchiveError::StoredDocument {
+        revision: id.to_string(),
+        source,
+    })
+}
+
 impl Archive {
+    /// A revision's parsed article.
+    pub fn article_of(&self, id: &RevisionId) -> Result<Article, ArchiveError> {
+        let record = self.store.revision(id)?;
+        parsed(id, &record, &self.store.blob(&record.blob)?)
+    }
+
     /// Writes one revision.
     pub fn show(&self, options: &ShowOptions, out: &mut dyn Write) -> Result<(), ArchiveError> {
         let (id, record) = self.resolve_revision(&options.revision)?;
@@ -77,16 +102,7 @@ impl Archive {
             out.write_all(&bytes)?;
             return Ok(());
         }
-        let article: Article = parse_document(
-            &bytes,
-            &DocumentHint {
-                url: Some(record.meta.url.clone()),
-            },
-        )
-        .map_err(|source| ArchiveError::StoredDocument {
-            revision: id.to_string(),
-            source,
-        })?;
+        let article = parsed(&id, &record, &bytes)?;
         let text = article.normalised_text();
         match options.format {
             ShowFormat::Raw => unreachable!("handled above"),

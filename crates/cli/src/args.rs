@@ -26,6 +26,8 @@ pub enum Command {
     Log(LogArgs),
     /// Write one revision: metadata and text, its normalised text, or its exact bytes.
     Show(ShowArgs),
+    /// Show what changed between two revisions, or an article's last two.
+    Diff(DiffArgs),
     /// List the archived articles.
     Articles(ArticlesArgs),
     /// Show the store's figures.
@@ -59,6 +61,42 @@ pub struct LogArgs {
     /// A JSON array.
     #[arg(long)]
     pub json: bool,
+    /// Each revision's edit statistics against its parent.
+    #[arg(long)]
+    pub stat: bool,
+}
+
+/// `diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old revision (as for show), or an article: its last two revisions.
+    #[arg(value_name = "A")]
+    pub from: String,
+    /// The new revision.
+    #[arg(value_name = "B")]
+    pub to: Option<String>,
+    /// Output form.
+    #[arg(long, value_enum, default_value_t = DiffFormatArg::Term)]
+    pub format: DiffFormatArg,
+    /// Diff the stored bytes (HTML source) by lines and tokens.
+    #[arg(long)]
+    pub raw: bool,
+    /// Write to FILE (replaced whole, never left half-written) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `diff --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormatArg {
+    /// Inline, coloured on a terminal (NO_COLOR honoured).
+    Term,
+    /// Unified text for email and issue comments.
+    Unified,
+    /// Structured JSON (docs/DIFF.md).
+    Json,
+    /// One self-contained HTML page.
+    Html,
 }
 
 /// `show`.

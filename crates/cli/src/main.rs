@@ -4,18 +4,19 @@
 mod args;
 mod progress;
 
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Parser;
 use newsarc::Archive;
+use newsarc::diff::{DiffFormat, DiffOptions};
 use newsarc::history::{ArticlesOptions, LogOptions};
 use newsarc::ingest::IngestOptions;
 use newsarc::show::{ShowFormat, ShowOptions};
 
-use args::{Cli, Command};
+use args::{Cli, Command, DiffFormatArg};
 use progress::Bar;
 
 /// What a finished job says about the data.
@@ -74,6 +75,36 @@ fn open_existing(dir: &Path) -> anyhow::Result<Archive> {
     Ok(Archive::open(dir)?)
 }
 
+/// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
+fn wants_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Writes `path` through a temporary file in the same directory, renamed
+/// over it only once everything was written: a failure leaves no
+/// half-written file.
+fn write_replacing(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    {
+        let mut writer = BufWriter::new(temp.as_file_mut());
+        write(&mut writer)?;
+        writer
+            .flush()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    temp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
 fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let store = match cli.store {
         Some(dir) => dir,
@@ -104,6 +135,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
             let options = LogOptions {
                 article: args.article,
                 json: args.json,
+                stat: args.stat,
             };
             open_existing(&store)?.log(&options, out)?;
             Ok(Verdict::Clean)
@@ -123,6 +155,29 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
                 format,
             };
             open_existing(&store)?.show(&options, out)?;
+            Ok(Verdict::Clean)
+        }
+        Command::Diff(args) => {
+            let archive = open_existing(&store)?;
+            let mut options = DiffOptions {
+                from: args.from,
+                to: args.to,
+                format: match args.format {
+                    DiffFormatArg::Term => DiffFormat::Term,
+                    DiffFormatArg::Unified => DiffFormat::Unified,
+                    DiffFormatArg::Json => DiffFormat::Json,
+                    DiffFormatArg::Html => DiffFormat::Html,
+                },
+                raw: args.raw,
+                color: false,
+            };
+            match args.output {
+                Some(path) => write_replacing(&path, |file| Ok(archive.diff(&options, file)?))?,
+                None => {
+                    options.color = wants_color();
+                    archive.diff(&options, out)?;
+                }
+            }
             Ok(Verdict::Clean)
         }
         Command::Articles(args) => {

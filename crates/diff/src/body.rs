@@ -3,7 +3,7 @@
 
 use similar::{Algorithm, DiffOp, capture_diff_slices};
 
-use crate::inline::{inline_parts, similarity};
+use crate::inline::{Profile, inline_parts, similarity_at_least};
 use crate::sentence::split_sentences;
 use crate::{Op, OpKind};
 
@@ -159,14 +159,18 @@ fn find_moves(steps: &[Step], fates: &mut [Fate]) {
     if deletes.len() * inserts.len() > MAX_PAIRING_COMPARISONS {
         return;
     }
+    let profile = |step: usize| Profile::new(text(&steps[step]).trim());
+    let insert_profiles: Vec<Profile> = inserts.iter().map(|&(i, _)| profile(i)).collect();
     let mut candidates = Vec::new();
     for &(d, d_block) in &deletes {
-        for &(i, i_block) in &inserts {
+        let delete_profile = profile(d);
+        for (&(i, i_block), insert_profile) in inserts.iter().zip(&insert_profiles) {
             if d_block == i_block {
                 continue;
             }
-            let score = similarity(text(&steps[d]).trim(), text(&steps[i]).trim());
-            if score >= MOVE_SIMILARITY {
+            if let Some(score) =
+                similarity_at_least(&delete_profile, insert_profile, MOVE_SIMILARITY)
+            {
                 candidates.push((score, d, i));
             }
         }
@@ -223,14 +227,19 @@ fn pair_edits(steps: &[Step], fates: &mut [Fate]) {
 /// similarities at or above [`EDIT_SIMILARITY`].
 fn align(steps: &[Step], deletes: &[usize], inserts: &[usize]) -> Vec<(usize, usize)> {
     let (n, m) = (deletes.len(), inserts.len());
+    let insert_profiles: Vec<Profile> = inserts
+        .iter()
+        .map(|&i| Profile::new(text(&steps[i])))
+        .collect();
     let score: Vec<Vec<f64>> = deletes
         .iter()
         .map(|&d| {
-            inserts
+            let delete_profile = Profile::new(text(&steps[d]));
+            insert_profiles
                 .iter()
-                .map(|&i| {
-                    let s = similarity(text(&steps[d]), text(&steps[i]));
-                    if s >= EDIT_SIMILARITY { s } else { 0.0 }
+                .map(|insert_profile| {
+                    similarity_at_least(&delete_profile, insert_profile, EDIT_SIMILARITY)
+                        .unwrap_or(0.0)
                 })
                 .collect()
         })

@@ -181,18 +181,52 @@ pub fn common_chars(a: &[char], b: &[char]) -> usize {
         .sum()
 }
 
-/// How alike two texts are: 2 × common characters / total characters
-/// (1.0 for equal texts, 0.0 for nothing in common).
-pub fn similarity(a: &str, b: &str) -> f64 {
-    if a == b {
-        return 1.0;
+/// A text prepared for many similarity checks.
+pub struct Profile {
+    chars: Vec<char>,
+    sorted: Vec<char>,
+}
+
+impl Profile {
+    /// Prepares `text`.
+    pub fn new(text: &str) -> Self {
+        let chars: Vec<char> = text.chars().collect();
+        let mut sorted = chars.clone();
+        sorted.sort_unstable();
+        Self { chars, sorted }
     }
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let total = a.len() + b.len();
+}
+
+/// [`similarity`] when it is at least `threshold`, else `None`. Two cheap
+/// upper bounds (the shorter length, then the characters the texts have in
+/// common regardless of order) rule most pairs out before the diff runs:
+/// dissimilar sentences are the slowest case for Myers' algorithm.
+pub fn similarity_at_least(a: &Profile, b: &Profile, threshold: f64) -> Option<f64> {
+    let total = a.chars.len() + b.chars.len();
     if total == 0 {
-        return 1.0;
+        return Some(1.0);
     }
-    2.0 * common_chars(&a, &b) as f64 / total as f64
+    let bound = |common: usize| 2.0 * common as f64 / total as f64;
+    if bound(a.chars.len().min(b.chars.len())) < threshold {
+        return None;
+    }
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < a.sorted.len() && j < b.sorted.len() {
+        match a.sorted[i].cmp(&b.sorted[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    if bound(shared) < threshold {
+        return None;
+    }
+    let score = bound(common_chars(&a.chars, &b.chars));
+    (score >= threshold).then_some(score)
 }
 
 #[cfg(test)]
@@ -251,9 +285,18 @@ mod tests {
     }
 
     #[test]
-    fn similarity_is_symmetric_and_bounded() {
-        assert_eq!(similarity("abc", "abc"), 1.0);
-        assert_eq!(similarity("abc", "xyz"), 0.0);
-        assert_eq!(similarity("abcd", "abxd"), similarity("abxd", "abcd"));
+    fn similarity_is_symmetric_and_cut_at_the_threshold() {
+        let at_least =
+            |a: &str, b: &str, t| similarity_at_least(&Profile::new(a), &Profile::new(b), t);
+        assert_eq!(at_least("abc", "abc", 1.0), Some(1.0));
+        assert_eq!(at_least("abc", "xyz", 0.1), None);
+        assert_eq!(at_least("abcd", "abxd", 0.5), Some(0.75));
+        assert_eq!(at_least("abxd", "abcd", 0.5), Some(0.75));
+        assert_eq!(at_least("abcd", "abxd", 0.8), None);
+        assert_eq!(
+            at_least("abcd", "dcba", 0.9),
+            None,
+            "same characters, other order"
+        );
     }
 }

@@ -33,6 +33,7 @@ fn log_lists_revisions_oldest_first_with_change_kinds() {
             &LogOptions {
                 article: BRIDGE.into(),
                 json: true,
+                stat: false,
             },
             out,
         )
@@ -55,6 +56,7 @@ fn log_lists_revisions_oldest_first_with_change_kinds() {
             &LogOptions {
                 article: LIBRARY.into(),
                 json: false,
+                stat: false,
             },
             out,
         )
@@ -75,6 +77,7 @@ fn log_of_an_unknown_article_names_it() {
             &LogOptions {
                 article: "https://nowhere.example/x".into(),
                 json: false,
+                stat: false,
             },
             &mut out,
         )
@@ -216,4 +219,151 @@ fn stats_and_verify_on_a_clean_archive() {
     assert_eq!(json["ok"], true);
     assert!(json["objects"].as_u64().unwrap() > 0 && json["bytes"].as_u64().unwrap() > 0);
     assert_eq!(json["findings"], Value::Array(vec![]));
+}
+
+mod diff {
+    use newsarc::diff::{DiffFormat, DiffOptions};
+    use newsarc::history::LogOptions;
+    use serde_json::Value;
+
+    use super::{BRIDGE, LIBRARY};
+    use crate::{example_archive, run};
+
+    fn diff(archive: &newsarc::Archive, options: DiffOptions) -> String {
+        run(|out| archive.diff(&options, out))
+    }
+
+    #[test]
+    fn the_last_two_revisions_by_default_as_json() {
+        let archive = example_archive();
+        let json: Value = serde_json::from_str(&diff(
+            &archive,
+            DiffOptions {
+                from: LIBRARY.into(),
+                format: DiffFormat::Json,
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+        // 03 only moved the date: metadata, no body ops.
+        assert_eq!(json["change"], "metadata");
+        assert_eq!(json["ops"], Value::Array(vec![]));
+        assert_eq!(json["metadata"][0]["field"], "published");
+        for key in ["from", "to", "stats"] {
+            assert!(json.get(key).is_some(), "missing {key}");
+        }
+    }
+
+    #[test]
+    fn two_refs_give_the_body_changes_in_every_format() {
+        let archive = example_archive();
+        let options = |format| DiffOptions {
+            from: format!("{LIBRARY}@1"),
+            to: Some(format!("{LIBRARY}@2")),
+            format,
+            ..Default::default()
+        };
+        let json: Value = serde_json::from_str(&diff(&archive, options(DiffFormat::Json))).unwrap();
+        assert_eq!(json["stats"]["sentences_added"], 1);
+        assert_eq!(json["stats"]["sentences_edited"], 2);
+        let kinds: Vec<&str> = json["ops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|op| op["kind"].as_str().unwrap())
+            .collect();
+        assert!(
+            kinds.contains(&"replace") && kinds.contains(&"insert"),
+            "{kinds:?}"
+        );
+
+        let term = diff(&archive, options(DiffFormat::Term));
+        assert!(
+            term.contains("工程将[-在下-]{+于四+}月动工，预计耗时[-十八-]{+二十+}个月。"),
+            "{term}"
+        );
+        let unified = diff(&archive, options(DiffFormat::Unified));
+        assert!(
+            unified.contains("+市图书馆馆长表示，翻新后的图书馆将增设自助借还书机。"),
+            "{unified}"
+        );
+        let html = diff(&archive, options(DiffFormat::Html));
+        assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<ins>"));
+    }
+
+    #[test]
+    fn raw_mode_shows_markup_changes_the_text_diff_hides() {
+        let archive = example_archive();
+        let options = |raw| DiffOptions {
+            from: format!("{BRIDGE}@2"),
+            to: Some(format!("{BRIDGE}@3")),
+            format: DiffFormat::Json,
+            raw,
+            ..Default::default()
+        };
+        let text: Value = serde_json::from_str(&diff(&archive, options(false))).unwrap();
+        assert_eq!(text["change"], "whitespace");
+        assert_eq!(text["ops"], Value::Array(vec![]));
+        let raw: Value = serde_json::from_str(&diff(&archive, options(true))).unwrap();
+        assert!(
+            raw["ops"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|op| op["kind"] != "equal")
+        );
+    }
+
+    #[test]
+    fn an_article_with_one_revision_has_nothing_to_compare() {
+        let archive = newsarc::Archive::in_memory();
+        crate::ingest(
+            &archive,
+            vec![crate::examples().join("river-bridge/01.md")],
+            "2026-03-01T00:00:00Z",
+            false,
+        );
+        let mut out = Vec::new();
+        let err = archive
+            .diff(
+                &DiffOptions {
+                    from: BRIDGE.into(),
+                    ..Default::default()
+                },
+                &mut out,
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("only one revision"), "{err}");
+    }
+
+    #[test]
+    fn log_stat_gives_each_revision_its_statistics() {
+        let archive = example_archive();
+        let json: Vec<Value> = serde_json::from_str(&run(|out| {
+            archive.log(
+                &LogOptions {
+                    article: BRIDGE.into(),
+                    json: true,
+                    stat: true,
+                },
+                out,
+            )
+        }))
+        .unwrap();
+        assert_eq!(json[0]["stats"]["sentences_added"], 0);
+        assert_eq!(json[1]["stats"]["sentences_added"], 1);
+        assert_eq!(json[1]["stats"]["sentences_edited"], 2);
+        assert_eq!(json[2]["stats"]["chars_added"], 0);
+        let table = run(|out| {
+            archive.log(
+                &LogOptions {
+                    article: BRIDGE.into(),
+                    json: false,
+                    stat: true,
+                },
+                out,
+            )
+        });
+        assert!(table.contains("+1 -0 ~2 >0"), "{table}");
+    }
 }

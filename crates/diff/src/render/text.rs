@@ -41,20 +41,28 @@ struct Marks {
     color: bool,
 }
 
+/// Wraps `text` in `open`/`close`, leaving a paragraph break outside.
+fn wrap(text: &str, open: &str, close: &str) -> String {
+    match text.strip_suffix('\n') {
+        Some(line) => format!("{open}{line}{close}\n"),
+        None => format!("{open}{text}{close}"),
+    }
+}
+
 impl Marks {
     fn deleted(&self, text: &str) -> String {
         if self.color {
-            format!("{RED}{text}{RESET}")
+            wrap(text, RED, RESET)
         } else {
-            format!("[-{text}-]")
+            wrap(text, "[-", "-]")
         }
     }
 
     fn inserted(&self, text: &str) -> String {
         if self.color {
-            format!("{GREEN}{text}{RESET}")
+            wrap(text, GREEN, RESET)
         } else {
-            format!("{{+{text}+}}")
+            wrap(text, "{+", "+}")
         }
     }
 
@@ -181,6 +189,12 @@ pub fn write_unified(diff: &ArticleDiff, out: &mut dyn Write) -> std::io::Result
             OpKind::Equal => {
                 let after = is_change(diff.ops.get(index + 1));
                 let before = is_change(index.checked_sub(1).and_then(|i| diff.ops.get(i)));
+                let short = crate::split_sentences(new).len() <= 2 * super::CONTEXT_SENTENCES;
+                if before && after && short {
+                    // Too little between two changes to split them.
+                    lines(' ', new, "", out)?;
+                    continue;
+                }
                 if before {
                     lines(' ', &context(new, false).1, "", out)?;
                 }

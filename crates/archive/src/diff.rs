@@ -1,0 +1,92 @@
+//! `newsarc diff` and `newsarc log --stat`: what changed between revisions.
+
+use std::io::Write;
+
+use newsarc_diff::render::{write_html, write_json, write_term, write_unified};
+use newsarc_diff::{ArticleDiff, diff_articles, diff_raw};
+use newsarc_model::RevisionId;
+
+use crate::{Archive, ArchiveError};
+
+/// How `diff` writes its result.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DiffFormat {
+    /// Inline, for a terminal.
+    #[default]
+    Term,
+    /// A unified diff for email and issue comments.
+    Unified,
+    /// The structured diff as JSON (schema in `docs/DIFF.md`).
+    Json,
+    /// One self-contained HTML page.
+    Html,
+}
+
+/// What `diff` compares.
+#[derive(Debug, Clone, Default)]
+pub struct DiffOptions {
+    /// The old revision, or, with `to` absent, an article whose last two
+    /// revisions are compared.
+    pub from: String,
+    /// The new revision.
+    pub to: Option<String>,
+    /// The output form.
+    pub format: DiffFormat,
+    /// Diff the stored bytes (HTML source) instead of the article text.
+    pub raw: bool,
+    /// Colour the terminal form.
+    pub color: bool,
+}
+
+impl Archive {
+    /// The structured diff between two revisions (any two, of any articles).
+    pub fn diff_revisions(
+        &self,
+        from: &RevisionId,
+        to: &RevisionId,
+        raw: bool,
+    ) -> Result<ArticleDiff, ArchiveError> {
+        let (old_record, new_record) = (self.store.revision(from)?, self.store.revision(to)?);
+        let old_bytes = self.store.blob(&old_record.blob)?;
+        let new_bytes = self.store.blob(&new_record.blob)?;
+        let old = crate::show::parsed(from, &old_record, &old_bytes)?;
+        let new = crate::show::parsed(to, &new_record, &new_bytes)?;
+        let mut diff = diff_articles(&old, &new);
+        if raw {
+            (diff.ops, diff.stats) = diff_raw(&old_bytes, &new_bytes);
+        }
+        diff.from = Some(from.to_string());
+        diff.to = Some(to.to_string());
+        Ok(diff)
+    }
+
+    /// Resolves the options' refs, diffs, and writes the result.
+    pub fn diff(&self, options: &DiffOptions, out: &mut dyn Write) -> Result<(), ArchiveError> {
+        let (from, to) = match &options.to {
+            Some(to) => (
+                self.resolve_revision(&options.from)?.0,
+                self.resolve_revision(to)?.0,
+            ),
+            None => {
+                let article = self.resolve_article(&options.from)?;
+                let history = self.store.history(&article.key)?;
+                match history.as_slice() {
+                    [.., (old, _), (new, _)] => (*old, *new),
+                    _ => {
+                        return Err(ArchiveError::NothingToCompare {
+                            article: article.key.to_string(),
+                        });
+                    }
+                }
+            }
+        };
+        let diff = self.diff_revisions(&from, &to, options.raw)?;
+        match options.format {
+            DiffFormat::Term => write_term(&diff, options.color, out)?,
+            DiffFormat::Unified => write_unified(&diff, out)?,
+            DiffFormat::Json => write_json(&diff, out)?,
+            DiffFormat::Html => write_html(&diff, out)?,
+        }
+        Ok(())
+    }
+}
