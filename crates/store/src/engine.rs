@@ -21,6 +21,9 @@ pub enum EngineError {
     /// The engine found its own files damaged.
     #[error("storage engine found its files corrupted: {0}")]
     Corrupted(String),
+    /// Another process holds the store (sled allows one process per store).
+    #[error("the store at {0} is in use by another process (one process per store)")]
+    Locked(String),
     /// Another engine-level failure.
     #[error("storage engine failed: {0}")]
     Other(String),

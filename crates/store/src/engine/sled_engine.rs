@@ -1,6 +1,7 @@
 //! The sled 0.34 adapter: the only module that names a `sled::` type.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use super::{EngineError, Entry, KvEngine, WriteBatch};
 
@@ -8,6 +9,11 @@ use super::{EngineError, Entry, KvEngine, WriteBatch};
 /// are mostly sequential scans, so a modest cache is enough and keeps RSS
 /// predictable.
 pub const DEFAULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// How long opening waits for the store's file lock. sled allows one process
+/// per store, and a handle dropped in this process can keep the lock for a
+/// moment while sled's I/O threads finish.
+pub const LOCK_WAIT: Duration = Duration::from_secs(3);
 
 /// A store directory opened with sled. sled takes a file lock: one process
 /// per store.
@@ -17,22 +23,40 @@ pub struct SledEngine {
 }
 
 impl SledEngine {
-    /// Opens (or creates) the sled database in `path`.
+    /// Opens (or creates) the sled database in `path`, waiting up to
+    /// [`LOCK_WAIT`] for another holder of its file lock to let go.
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, EngineError> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(cache_bytes)
-            // newsarc flushes explicitly before it acknowledges anything; with
-            // no background flusher the file lock is released as soon as the
-            // last handle drops, so a store can be reopened at once.
-            .flush_every_ms(None)
-            .open()
-            .map_err(convert)?;
-        Ok(Self {
-            db,
-            path: path.to_owned(),
-        })
+        let deadline = Instant::now() + LOCK_WAIT;
+        loop {
+            let opened = sled::Config::new()
+                .path(path)
+                .cache_capacity(cache_bytes)
+                // newsarc flushes explicitly before it acknowledges anything;
+                // without a background flusher the lock goes with the handle.
+                .flush_every_ms(None)
+                .open();
+            match opened {
+                Ok(db) => {
+                    return Ok(Self {
+                        db,
+                        path: path.to_owned(),
+                    });
+                }
+                Err(err) if is_lock_conflict(&err) => {
+                    if Instant::now() >= deadline {
+                        return Err(EngineError::Locked(path.display().to_string()));
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(err) => return Err(convert(err)),
+            }
+        }
     }
+}
+
+/// sled reports a held file lock as an I/O error with this text.
+fn is_lock_conflict(err: &sled::Error) -> bool {
+    matches!(err, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
 
 fn convert(err: sled::Error) -> EngineError {

@@ -167,3 +167,16 @@ fn a_directory_that_is_not_a_store_is_refused() {
     };
     assert!(matches!(err, StoreError::NotAStore { .. }), "{err}");
 }
+
+#[test]
+fn a_store_held_by_another_handle_is_refused_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let _held = Store::open(dir.path()).unwrap();
+    let Err(err) = Store::open(dir.path()) else {
+        panic!("sled allows one handle per store");
+    };
+    assert!(
+        err.to_string().contains("in use by another process"),
+        "{err}"
+    );
+}
