@@ -78,6 +78,8 @@ pub struct RevisionRecord {
     pub source: String,
     /// The metadata extracted from the document.
     pub meta: ArticleMeta,
+    /// The canonical form of `meta.url`, from which the article key came.
+    pub canonical_url: String,
     /// BLAKE3 of the article's normalised text.
     pub text_digest: Digest,
     /// How it differs from `parent`.

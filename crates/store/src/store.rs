@@ -279,6 +279,7 @@ impl Store {
             fetched_at: fetch.fetched_at,
             source: fetch.source.clone(),
             meta: fetch.meta.clone(),
+            canonical_url: fetch.canonical_url.clone(),
             text_digest: fetch.text_digest,
             change,
         };
