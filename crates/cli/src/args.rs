@@ -34,6 +34,8 @@ pub enum Command {
     Stats(JsonArg),
     /// Re-hash every blob and record and check every link; exit 1 on findings.
     Verify(JsonArg),
+    /// Serve the store over gRPC (newsarc.v1.Archive, health, reflection).
+    Serve(ServeArgs),
 }
 
 /// `ingest`.
@@ -125,6 +127,23 @@ pub struct ArticlesArgs {
     /// A JSON array.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port; the chosen address is printed).
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    pub addr: std::net::SocketAddr,
+    /// Refuse Ingest.
+    #[arg(long)]
+    pub read_only: bool,
+    /// A file holding the bearer token that Ingest must carry.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// The largest message accepted or sent, in bytes.
+    #[arg(long, value_name = "N", default_value_t = newsarc_server::DEFAULT_MAX_MESSAGE_BYTES)]
+    pub max_message_bytes: usize,
 }
 
 /// Commands whose only option is `--json`.

@@ -16,7 +16,7 @@ use newsarc::history::{ArticlesOptions, LogOptions};
 use newsarc::ingest::IngestOptions;
 use newsarc::show::{ShowFormat, ShowOptions};
 
-use args::{Cli, Command, DiffFormatArg};
+use args::{Cli, Command, DiffFormatArg, ServeArgs};
 use progress::Bar;
 
 /// What a finished job says about the data.
@@ -105,6 +105,66 @@ fn write_replacing(
     Ok(())
 }
 
+/// Runs the gRPC server until SIGINT or SIGTERM, then drains and flushes.
+fn serve(store: &Path, args: ServeArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let token = match &args.token_file {
+        Some(path) => {
+            let token = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the token file {}", path.display()))?;
+            let token = token.trim().to_owned();
+            if token.is_empty() {
+                bail!("the token file {} is empty", path.display());
+            }
+            Some(token)
+        }
+        None => None,
+    };
+    let settings = newsarc_server::Settings {
+        read_only: args.read_only,
+        token,
+        max_message_bytes: args.max_message_bytes,
+    };
+    newsarc_server::check_exposure(args.addr, &settings)?;
+    std::fs::create_dir_all(store)
+        .with_context(|| format!("cannot create the store directory {}", store.display()))?;
+    let archive = std::sync::Arc::new(Archive::open(store)?);
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.addr))?;
+        let local = listener.local_addr()?;
+        writeln!(out, "newsarc: serving {} on {local}", store.display())?;
+        out.flush()?;
+        newsarc_server::serve(archive, settings, listener, shutdown_signal()).await?;
+        anyhow::Ok(())
+    })
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
 fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let store = match cli.store {
         Some(dir) => dir,
@@ -190,6 +250,10 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         }
         Command::Stats(args) => {
             open_existing(&store)?.write_stats(args.json, out)?;
+            Ok(Verdict::Clean)
+        }
+        Command::Serve(args) => {
+            serve(&store, args, out)?;
             Ok(Verdict::Clean)
         }
         Command::Verify(args) => {

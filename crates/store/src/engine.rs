@@ -68,6 +68,14 @@ pub trait KvEngine: Send + Sync {
         prefix: &[u8],
     ) -> Box<dyn Iterator<Item = Result<Entry, EngineError>> + 'a>;
 
+    /// Every entry whose key starts with `prefix` and is at least `start`,
+    /// in key order.
+    fn scan_from<'a>(
+        &'a self,
+        prefix: &[u8],
+        start: &[u8],
+    ) -> Box<dyn Iterator<Item = Result<Entry, EngineError>> + 'a>;
+
     /// Applies `batch` atomically: after a crash either all of it or none of
     /// it is visible.
     fn apply(&self, batch: WriteBatch) -> Result<(), EngineError>;

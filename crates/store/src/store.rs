@@ -416,6 +416,30 @@ impl Store {
             .collect()
     }
 
+    /// Global log entries with a sequence number of at least `from`, in
+    /// order, at most `limit` of them.
+    pub fn log_from(&self, from: u64, limit: usize) -> Result<Vec<(u64, RevisionId)>, StoreError> {
+        self.engine
+            .scan_from(&[keys::LOG], &keys::log(from))
+            .take(limit)
+            .map(|entry| {
+                let (key, value) = entry?;
+                let corrupt = |reason: String| StoreError::CorruptRecord {
+                    kind: "log entry",
+                    id: format!("{key:?}"),
+                    reason,
+                };
+                let seq = key
+                    .get(1..)
+                    .and_then(|s| <[u8; 8]>::try_from(s).ok())
+                    .map(u64::from_be_bytes)
+                    .ok_or_else(|| corrupt("malformed key".into()))?;
+                let id = Digest::from_slice(&value).map_err(|err| corrupt(err.to_string()))?;
+                Ok((seq, RevisionId(id)))
+            })
+            .collect()
+    }
+
     /// An article's observations, oldest recorded first.
     pub fn observations(&self, key: &ArticleKey) -> Result<Vec<ObservationRecord>, StoreError> {
         self.engine

@@ -38,6 +38,21 @@ impl KvEngine for MemoryEngine {
         Box::new(entries.into_iter())
     }
 
+    fn scan_from<'a>(
+        &'a self,
+        prefix: &[u8],
+        start: &[u8],
+    ) -> Box<dyn Iterator<Item = Result<Entry, EngineError>> + 'a> {
+        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        let from = start.max(prefix).to_vec();
+        let entries: Vec<_> = map
+            .range(from..)
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .map(|(key, value)| Ok((key.clone(), value.clone())))
+            .collect();
+        Box::new(entries.into_iter())
+    }
+
     fn apply(&self, batch: WriteBatch) -> Result<(), EngineError> {
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
         for (key, value) in batch.ops {

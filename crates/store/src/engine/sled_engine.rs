@@ -89,6 +89,29 @@ impl KvEngine for SledEngine {
         }))
     }
 
+    fn scan_from<'a>(
+        &'a self,
+        prefix: &[u8],
+        start: &[u8],
+    ) -> Box<dyn Iterator<Item = Result<Entry, EngineError>> + 'a> {
+        let prefix = prefix.to_vec();
+        let from = start.max(prefix.as_slice()).to_vec();
+        Box::new(
+            self.db
+                .range(from..)
+                .map(|entry| {
+                    entry
+                        .map(|(key, value)| (key.to_vec(), value.to_vec()))
+                        .map_err(convert)
+                })
+                .take_while(move |entry| {
+                    entry
+                        .as_ref()
+                        .map_or(true, |(key, _)| key.starts_with(&prefix))
+                }),
+        )
+    }
+
     fn apply(&self, batch: WriteBatch) -> Result<(), EngineError> {
         let mut sled_batch = sled::Batch::default();
         for (key, value) in batch.ops {

@@ -41,6 +41,27 @@ fn prefix_scans_are_ordered_and_bounded(backend: &Backend) {
     assert_eq!(engine.scan_prefix(b"z").count(), 0);
 }
 
+fn scans_from_a_key_stay_inside_the_prefix(backend: &Backend) {
+    let engine = backend.engine();
+    let mut batch = WriteBatch::default();
+    for key in ["a9", "b1", "b2", "b3", "c0"] {
+        batch.put(key.as_bytes().to_vec(), Vec::new());
+    }
+    engine.apply(batch).unwrap();
+    let keys = |prefix: &[u8], start: &[u8]| -> Vec<Vec<u8>> {
+        engine
+            .scan_from(prefix, start)
+            .map(|e| e.unwrap().0)
+            .collect()
+    };
+    assert_eq!(keys(b"b", b"b2"), [b"b2".to_vec(), b"b3".to_vec()]);
+    assert_eq!(
+        keys(b"b", b"a"),
+        [b"b1".to_vec(), b"b2".to_vec(), b"b3".to_vec()]
+    );
+    assert!(keys(b"b", b"b4").is_empty());
+}
+
 fn flushed_data_survives_reopening(backend: &Backend) {
     {
         let engine = backend.engine();
@@ -59,5 +80,6 @@ crate::on_every_backend!(
     missing_keys_read_as_none,
     batches_apply_in_order_and_later_ops_win,
     prefix_scans_are_ordered_and_bounded,
+    scans_from_a_key_stay_inside_the_prefix,
     flushed_data_survives_reopening,
 );

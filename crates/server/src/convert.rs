@@ -1,0 +1,173 @@
+//! Conversions between newsarc's types and the protocol's.
+
+use newsarc_model::record::RevisionRecord;
+use newsarc_model::{Digest, Millis, RevisionId};
+use prost_types::Timestamp;
+
+use crate::pb;
+use crate::status::RequestError;
+
+/// A time as a protobuf timestamp.
+pub fn timestamp(time: Millis) -> Timestamp {
+    let millis = time.as_millis();
+    Timestamp {
+        seconds: millis.div_euclid(1000),
+        nanos: (millis.rem_euclid(1000) * 1_000_000) as i32,
+    }
+}
+
+/// A protobuf timestamp as a time (sub-millisecond precision is dropped).
+pub fn millis(field: &'static str, time: &Timestamp) -> Result<Millis, RequestError> {
+    if !(0..1_000_000_000).contains(&time.nanos) {
+        return Err(RequestError::invalid(field, "nanos must be within 0..1e9"));
+    }
+    time.seconds
+        .checked_mul(1000)
+        .and_then(|ms| ms.checked_add(i64::from(time.nanos / 1_000_000)))
+        .ok_or_else(|| RequestError::invalid(field, "the time is out of range"))
+        .and_then(|ms| {
+            Millis::checked_from_millis(ms)
+                .map_err(|err| RequestError::invalid(field, err.to_string()))
+        })
+}
+
+/// A digest in both forms.
+pub fn digest(digest: &Digest) -> pb::Digest {
+    pb::Digest {
+        value: digest.as_bytes().to_vec(),
+        text: digest.to_string(),
+    }
+}
+
+/// A revision id in both forms.
+pub fn revision_id(id: &RevisionId) -> pb::Digest {
+    digest(&id.0)
+}
+
+/// A revision's metadata (text and raw bytes are added by the caller).
+pub fn revision(id: &RevisionId, record: &RevisionRecord) -> pb::Revision {
+    let meta = &record.meta;
+    pb::Revision {
+        id: Some(revision_id(id)),
+        article_key: record.article.to_string(),
+        seq: record.seq,
+        parent: record.parent.as_ref().map(revision_id),
+        fetched_at: Some(timestamp(record.fetched_at)),
+        source: record.source.clone(),
+        blob: Some(digest(&record.blob)),
+        size: record.size,
+        change: record.change.as_str().to_owned(),
+        title: meta.title.clone().unwrap_or_default(),
+        url: meta.url.clone(),
+        canonical_url: record.canonical_url.clone(),
+        published: meta
+            .published
+            .iter()
+            .map(|time| pb::PublishedTime {
+                source: time.source.as_str().to_owned(),
+                time: Some(timestamp(time.at)),
+            })
+            .collect(),
+        author: meta.author.clone().unwrap_or_default(),
+        tags: meta.tags.clone(),
+        categories: meta.categories.clone(),
+        text_digest: Some(digest(&record.text_digest)),
+        text: String::new(),
+        raw: Vec::new(),
+    }
+}
+
+/// A link to a revision.
+pub fn link(id: &RevisionId, record: &RevisionRecord) -> pb::RevisionLink {
+    pb::RevisionLink {
+        id: Some(revision_id(id)),
+        seq: record.seq,
+        fetched_at: Some(timestamp(record.fetched_at)),
+    }
+}
+
+/// The structured diff in protocol form.
+pub fn diff(
+    diff: newsarc_diff::ArticleDiff,
+    rendered: String,
+) -> Result<pb::DiffResponse, RequestError> {
+    let parse_id = |text: Option<String>| -> Option<pb::Digest> {
+        text.and_then(|t| t.parse::<Digest>().ok())
+            .map(|d| digest(&d))
+    };
+    let kind = |kind: newsarc_diff::OpKind| -> String {
+        match kind {
+            newsarc_diff::OpKind::Equal => "equal",
+            newsarc_diff::OpKind::Insert => "insert",
+            newsarc_diff::OpKind::Delete => "delete",
+            newsarc_diff::OpKind::Replace => "replace",
+            newsarc_diff::OpKind::Move => "move",
+        }
+        .to_owned()
+    };
+    let stats = diff.stats;
+    Ok(pb::DiffResponse {
+        from: parse_id(diff.from),
+        to: parse_id(diff.to),
+        stats: Some(pb::DiffStats {
+            sentences_added: stats.sentences_added,
+            sentences_deleted: stats.sentences_deleted,
+            sentences_edited: stats.sentences_edited,
+            sentences_moved: stats.sentences_moved,
+            chars_added: stats.chars_added,
+            chars_removed: stats.chars_removed,
+        }),
+        change: diff.change.as_str().to_owned(),
+        metadata: diff
+            .metadata
+            .into_iter()
+            .map(|change| pb::MetadataChange {
+                field: change.field.to_owned(),
+                old: change.old,
+                new: change.new,
+            })
+            .collect(),
+        ops: diff
+            .ops
+            .into_iter()
+            .map(|op| pb::DiffOp {
+                kind: kind(op.kind),
+                old: op.old,
+                new: op.new,
+                inline: op
+                    .inline
+                    .into_iter()
+                    .map(|part| pb::InlinePart {
+                        kind: kind(part.kind),
+                        text: part.text,
+                    })
+                    .collect(),
+                pair: op.pair.and_then(|p| u32::try_from(p).ok()),
+            })
+            .collect(),
+        rendered,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip_across_the_epoch() {
+        for ms in [-1_500, -1, 0, 1, 1_653_356_160_123] {
+            let time = Millis::from_millis(ms);
+            assert_eq!(millis("t", &timestamp(time)).unwrap(), time);
+        }
+        assert!(
+            millis(
+                "t",
+                &Timestamp {
+                    seconds: 0,
+                    nanos: -1
+                }
+            )
+            .is_err()
+        );
+    }
+}

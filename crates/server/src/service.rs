@@ -1,0 +1,664 @@
+//! The `newsarc.v1.Archive` service over the archive facade. Store work is
+//! blocking (sled, parsing, diffing), so every call runs it on tokio's
+//! blocking pool.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use newsarc::Archive;
+use newsarc_diff::render::{write_html, write_unified};
+use newsarc_model::record::RevisionRecord;
+use newsarc_model::{Digest, Millis, RevisionId};
+use newsarc_parse::DocumentHint;
+use newsarc_store::{Outcome, keys};
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use crate::status::{RequestError, archive_status, document_status, store_status};
+use crate::{convert, page, pb};
+
+/// Page size when a request names none, and the largest it may name.
+pub const DEFAULT_PAGE: usize = 100;
+/// The largest page a request may ask for.
+pub const MAX_PAGE: usize = 1000;
+/// `GetBlob` chunk size when the request names none.
+pub const DEFAULT_CHUNK: usize = 64 * 1024;
+/// How many log entries `Watch` reads from the store at a time.
+const WATCH_BATCH: usize = 256;
+
+/// Settings that shape what the service accepts.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Refuse `Ingest`.
+    pub read_only: bool,
+    /// The bearer token `Ingest` must carry, when set.
+    pub token: Option<String>,
+    /// The largest document `Ingest` takes.
+    pub max_message_bytes: usize,
+}
+
+/// The service. Clones share the archive and the change feed.
+#[derive(Clone)]
+pub struct ArchiveService {
+    archive: Arc<Archive>,
+    settings: Arc<Settings>,
+    changes: broadcast::Sender<()>,
+    shutdown: watch::Receiver<bool>,
+}
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+async fn blocking<T: Send + 'static>(
+    job: impl FnOnce() -> Result<T, Status> + Send + 'static,
+) -> Result<T, Status> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|err| Status::internal(format!("a worker failed: {err}")))?
+}
+
+fn time_field(
+    field: &'static str,
+    time: Option<&prost_types::Timestamp>,
+) -> Result<Option<Millis>, Status> {
+    time.map(|t| convert::millis(field, t))
+        .transpose()
+        .map_err(Status::from)
+}
+
+/// Finds the revision a `RevisionRef` names.
+fn resolve(
+    archive: &Archive,
+    field: &'static str,
+    reference: Option<&pb::RevisionRef>,
+) -> Result<(RevisionId, RevisionRecord), Status> {
+    use pb::revision_ref::Target;
+    let target = reference
+        .and_then(|r| r.target.as_ref())
+        .ok_or_else(|| RequestError::invalid(field, "no revision named"))?;
+    match target {
+        Target::Id(id) => archive.resolve_revision(id).map_err(archive_status),
+        Target::ArticleSeq(at) => {
+            let article = archive
+                .resolve_article(&at.article)
+                .map_err(archive_status)?;
+            let history = archive
+                .store()
+                .history(&article.key)
+                .map_err(|err| store_status(&err))?;
+            let found = if at.seq == 0 {
+                history.into_iter().last()
+            } else {
+                history.into_iter().find(|(_, r)| r.seq == at.seq)
+            };
+            found.ok_or_else(|| {
+                Status::not_found(format!(
+                    "article {} has no revision {}",
+                    article.key, at.seq
+                ))
+            })
+        }
+        Target::AsOf(at) => {
+            let time = time_field(field, at.time.as_ref())?
+                .ok_or_else(|| RequestError::invalid(field, "as_of needs a time"))?;
+            archive
+                .resolve_revision(&format!("{}@{time}", at.article))
+                .map_err(archive_status)
+        }
+    }
+}
+
+impl ArchiveService {
+    /// A service over `archive`; `shutdown` turning true ends live streams.
+    pub fn new(archive: Arc<Archive>, settings: Settings, shutdown: watch::Receiver<bool>) -> Self {
+        let (changes, _) = broadcast::channel(64);
+        Self {
+            archive,
+            settings: Arc::new(settings),
+            changes,
+            shutdown,
+        }
+    }
+
+    fn check_write_access(&self, request: &Request<pb::IngestRequest>) -> Result<(), Status> {
+        if self.settings.read_only {
+            return Err(RequestError::ReadOnly.into());
+        }
+        if let Some(token) = &self.settings.token {
+            let header = request
+                .metadata()
+                .get("authorization")
+                .ok_or(RequestError::Unauthenticated)?;
+            let given = header
+                .to_str()
+                .ok()
+                .and_then(|value| value.strip_prefix("Bearer "))
+                .ok_or(RequestError::Unauthenticated)?;
+            if given != token {
+                return Err(RequestError::PermissionDenied.into());
+            }
+        }
+        let size = request.get_ref().document.len();
+        if size > self.settings.max_message_bytes {
+            return Err(RequestError::TooLarge {
+                size,
+                limit: self.settings.max_message_bytes,
+            }
+            .into());
+        }
+        Ok(())
+    }
+}
+
+#[tonic::async_trait]
+impl pb::archive_server::Archive for ArchiveService {
+    async fn ingest(
+        &self,
+        request: Request<pb::IngestRequest>,
+    ) -> Result<Response<pb::IngestResponse>, Status> {
+        self.check_write_access(&request)?;
+        let request = request.into_inner();
+        let fetched_at =
+            time_field("fetched_at", request.fetched_at.as_ref())?.unwrap_or_else(Millis::now);
+        let archive = Arc::clone(&self.archive);
+        let response = blocking(move || {
+            let source = [&request.source_name, &request.source_url]
+                .into_iter()
+                .find(|s| !s.is_empty())
+                .map_or("grpc", String::as_str)
+                .to_owned();
+            let hint = DocumentHint {
+                url: (!request.source_url.is_empty()).then(|| request.source_url.clone()),
+            };
+            let stored = archive
+                .ingest_document(&request.document, &source, fetched_at, &hint)
+                .map_err(archive_status)?
+                .map_err(|err| document_status(&err))?;
+            // Acknowledged only once durable.
+            archive.store().flush().map_err(|err| store_status(&err))?;
+            Ok(pb::IngestResponse {
+                article_key: stored.article,
+                revision_id: Some(convert::revision_id(&stored.added.revision)),
+                outcome: match stored.added.outcome {
+                    Outcome::NewArticle => pb::IngestOutcome::NewArticle,
+                    Outcome::NewRevision => pb::IngestOutcome::NewRevision,
+                    Outcome::Unchanged => pb::IngestOutcome::Unchanged,
+                } as i32,
+                blob_digest: Some(convert::digest(&stored.added.blob)),
+                seq: stored.added.seq,
+            })
+        })
+        .await?;
+        if response.outcome != pb::IngestOutcome::Unchanged as i32 {
+            // Nobody listening is fine.
+            let _ = self.changes.send(());
+        }
+        Ok(Response::new(response))
+    }
+
+    async fn get_revision(
+        &self,
+        request: Request<pb::GetRevisionRequest>,
+    ) -> Result<Response<pb::Revision>, Status> {
+        let archive = Arc::clone(&self.archive);
+        let request = request.into_inner();
+        blocking(move || {
+            let (id, record) = resolve(&archive, "revision", request.revision.as_ref())?;
+            let mut revision = convert::revision(&id, &record);
+            if request.include_text || request.include_raw {
+                let bytes = archive
+                    .store()
+                    .blob(&record.blob)
+                    .map_err(|err| store_status(&err))?;
+                if request.include_text {
+                    revision.text = archive
+                        .article_of(&id)
+                        .map_err(archive_status)?
+                        .normalised_text();
+                }
+                if request.include_raw {
+                    revision.raw = bytes;
+                }
+            }
+            Ok(Response::new(revision))
+        })
+        .await
+    }
+
+    async fn get_closest(
+        &self,
+        request: Request<pb::GetClosestRequest>,
+    ) -> Result<Response<pb::GetClosestResponse>, Status> {
+        let archive = Arc::clone(&self.archive);
+        let request = request.into_inner();
+        blocking(move || {
+            let time = time_field("time", request.time.as_ref())?
+                .ok_or_else(|| RequestError::invalid("time", "a time is required"))?;
+            let article = archive
+                .resolve_article(&request.article)
+                .map_err(archive_status)?;
+            let mut history = archive
+                .store()
+                .history(&article.key)
+                .map_err(|err| store_status(&err))?;
+            history.sort_by_key(|(_, r)| (r.fetched_at, r.seq));
+            let current = history
+                .iter()
+                .rposition(|(_, r)| r.fetched_at <= time)
+                .unwrap_or(0);
+            let link = |index: usize| history.get(index).map(|(id, r)| convert::link(id, r));
+            let (id, record) = history.get(current).ok_or_else(|| {
+                Status::not_found(format!("article {} has no revision", article.key))
+            })?;
+            Ok(Response::new(pb::GetClosestResponse {
+                current: Some(convert::revision(id, record)),
+                first: link(0),
+                prev: current.checked_sub(1).and_then(link),
+                next: link(current + 1),
+                last: link(history.len() - 1),
+            }))
+        })
+        .await
+    }
+
+    async fn list_history(
+        &self,
+        request: Request<pb::ListHistoryRequest>,
+    ) -> Result<Response<pb::ListHistoryResponse>, Status> {
+        let archive = Arc::clone(&self.archive);
+        let request = request.into_inner();
+        blocking(move || {
+            let from = time_field("from", request.from.as_ref())?;
+            let to = time_field("to", request.to.as_ref())?;
+            if let (Some(from), Some(to)) = (from, to)
+                && from > to
+            {
+                return Err(
+                    RequestError::invalid("from", "the time range ends before it starts").into(),
+                );
+            }
+            let limit = page_limit(request.limit);
+            let article = archive
+                .resolve_article(&request.article)
+                .map_err(archive_status)?;
+            let filter = format!(
+                "history|{}|{from:?}|{to:?}|{}",
+                article.key, request.include_observations
+            );
+            let offset = parse_offset(page::position(&filter, &request.page_token)?)?;
+
+            let store = archive.store();
+            let in_range = |t: Millis| from.is_none_or(|f| t >= f) && to.is_none_or(|e| t <= e);
+            let mut entries: Vec<(Millis, u8, pb::HistoryEntry)> = Vec::new();
+            for (id, record) in store
+                .history(&article.key)
+                .map_err(|err| store_status(&err))?
+            {
+                if in_range(record.fetched_at) {
+                    entries.push((
+                        record.fetched_at,
+                        0,
+                        pb::HistoryEntry {
+                            entry: Some(pb::history_entry::Entry::Revision(convert::revision(
+                                &id, &record,
+                            ))),
+                        },
+                    ));
+                }
+            }
+            if request.include_observations {
+                for observation in store
+                    .observations(&article.key)
+                    .map_err(|err| store_status(&err))?
+                {
+                    if in_range(observation.fetched_at) {
+                        entries.push((
+                            observation.fetched_at,
+                            1,
+                            pb::HistoryEntry {
+                                entry: Some(pb::history_entry::Entry::Observation(
+                                    pb::Observation {
+                                        revision_id: Some(convert::revision_id(
+                                            &observation.revision,
+                                        )),
+                                        blob: Some(convert::digest(&observation.blob)),
+                                        fetched_at: Some(convert::timestamp(
+                                            observation.fetched_at,
+                                        )),
+                                        source: observation.source,
+                                    },
+                                )),
+                            },
+                        ));
+                    }
+                }
+            }
+            // Stable: revisions keep their chain order at equal times.
+            entries.sort_by_key(|(time, kind, _)| (*time, *kind));
+            let total = entries.len();
+            let page: Vec<pb::HistoryEntry> = entries
+                .into_iter()
+                .skip(offset)
+                .take(limit)
+                .map(|(_, _, entry)| entry)
+                .collect();
+            let end = offset + page.len();
+            Ok(Response::new(pb::ListHistoryResponse {
+                entries: page,
+                next_page_token: if end < total {
+                    page::token(&filter, &end.to_string())
+                } else {
+                    String::new()
+                },
+            }))
+        })
+        .await
+    }
+
+    async fn list_articles(
+        &self,
+        request: Request<pb::ListArticlesRequest>,
+    ) -> Result<Response<pb::ListArticlesResponse>, Status> {
+        let archive = Arc::clone(&self.archive);
+        let request = request.into_inner();
+        blocking(move || {
+            let since = time_field("changed_since", request.changed_since.as_ref())?;
+            let limit = page_limit(request.limit);
+            let prefix = url_prefix(&request.prefix);
+            let filter = format!("articles|{prefix}|{since:?}");
+            let after = page::position(&filter, &request.page_token)?;
+            let mut articles = Vec::new();
+            let mut more = false;
+            for article in archive.store().articles() {
+                let article = article.map_err(|err| store_status(&err))?;
+                let key = article.key.as_str();
+                if after.as_deref().is_some_and(|after| key <= after) {
+                    continue;
+                }
+                let url = url_prefix(&article.url);
+                if !(key.starts_with(&prefix) || url.starts_with(&prefix)) {
+                    continue;
+                }
+                if since.is_some_and(|since| article.last_seen < since) {
+                    continue;
+                }
+                if articles.len() == limit {
+                    more = true;
+                    break;
+                }
+                articles.push(pb::ArticleSummary {
+                    key: key.to_owned(),
+                    url: article.url.clone(),
+                    title: article.title.clone().unwrap_or_default(),
+                    revisions: article.revisions,
+                    observations: article.observations,
+                    first_seen: Some(convert::timestamp(article.first_seen)),
+                    last_seen: Some(convert::timestamp(article.last_seen)),
+                    latest: Some(convert::revision_id(&article.latest)),
+                });
+            }
+            let next_page_token = match (more, articles.last()) {
+                (true, Some(last)) => page::token(&filter, &last.key),
+                _ => String::new(),
+            };
+            Ok(Response::new(pb::ListArticlesResponse {
+                articles,
+                next_page_token,
+            }))
+        })
+        .await
+    }
+
+    async fn diff(
+        &self,
+        request: Request<pb::DiffRequest>,
+    ) -> Result<Response<pb::DiffResponse>, Status> {
+        let archive = Arc::clone(&self.archive);
+        let request = request.into_inner();
+        blocking(move || {
+            let (from, _) = resolve(&archive, "from", request.from.as_ref())?;
+            let (to, _) = resolve(&archive, "to", request.to.as_ref())?;
+            let diff = archive
+                .diff_revisions(&from, &to, request.raw)
+                .map_err(archive_status)?;
+            let mut rendered = Vec::new();
+            let written = match pb::DiffRendering::try_from(request.format) {
+                Ok(pb::DiffRendering::Unified) => write_unified(&diff, &mut rendered),
+                Ok(pb::DiffRendering::Html) => write_html(&diff, &mut rendered),
+                Ok(pb::DiffRendering::Unspecified) => Ok(()),
+                Err(_) => return Err(RequestError::invalid("format", "unknown rendering").into()),
+            };
+            written.map_err(|err| Status::internal(format!("rendering failed: {err}")))?;
+            let rendered = String::from_utf8(rendered)
+                .map_err(|err| Status::internal(format!("rendering is not UTF-8: {err}")))?;
+            Ok(Response::new(convert::diff(diff, rendered)?))
+        })
+        .await
+    }
+
+    type GetBlobStream = BoxStream<pb::BlobChunk>;
+
+    async fn get_blob(
+        &self,
+        request: Request<pb::GetBlobRequest>,
+    ) -> Result<Response<Self::GetBlobStream>, Status> {
+        let archive = Arc::clone(&self.archive);
+        let request = request.into_inner();
+        let chunks = blocking(move || {
+            let digest: Digest =
+                request
+                    .digest
+                    .parse()
+                    .map_err(|err: newsarc_model::IdError| {
+                        RequestError::invalid("digest", err.to_string())
+                    })?;
+            let store = archive.store();
+            let present = store
+                .engine()
+                .get(&keys::blob(&digest))
+                .map_err(|err| store_status(&err.into()))?
+                .is_some();
+            if !present {
+                return Err(Status::not_found(format!("no blob {digest} in the store")));
+            }
+            let bytes = store.blob(&digest).map_err(|err| store_status(&err))?;
+            let size = match request.chunk_size {
+                0 => DEFAULT_CHUNK,
+                n => (n as usize).min(crate::MAX_CHUNK),
+            };
+            let total = bytes.len() as u64;
+            let mut chunks: Vec<Result<pb::BlobChunk, Status>> = bytes
+                .chunks(size)
+                .enumerate()
+                .map(|(i, data)| {
+                    Ok(pb::BlobChunk {
+                        data: data.to_vec(),
+                        offset: (i * size) as u64,
+                        total_size: total,
+                    })
+                })
+                .collect();
+            if chunks.is_empty() {
+                chunks.push(Ok(pb::BlobChunk {
+                    data: Vec::new(),
+                    offset: 0,
+                    total_size: 0,
+                }));
+            }
+            Ok(chunks)
+        })
+        .await?;
+        Ok(Response::new(Box::pin(tokio_stream::iter(chunks))))
+    }
+
+    type WatchStream = BoxStream<pb::RevisionEvent>;
+
+    async fn watch(
+        &self,
+        request: Request<pb::WatchRequest>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
+        // Subscribe before reading the log, so nothing committed in between
+        // is missed.
+        let mut changes = self.changes.subscribe();
+        let mut shutdown = self.shutdown.clone();
+        let archive = Arc::clone(&self.archive);
+        let (sender, receiver) = mpsc::channel(64);
+        let mut next = request.into_inner().since_seq.saturating_add(1);
+        tokio::spawn(async move {
+            loop {
+                let reader = Arc::clone(&archive);
+                let batch = blocking(move || {
+                    let store = reader.store();
+                    let entries = store
+                        .log_from(next, WATCH_BATCH)
+                        .map_err(|err| store_status(&err))?;
+                    entries
+                        .into_iter()
+                        .map(|(seq, id)| {
+                            let record = store.revision(&id).map_err(|err| store_status(&err))?;
+                            Ok(pb::RevisionEvent {
+                                seq,
+                                revision: Some(convert::revision(&id, &record)),
+                            })
+                        })
+                        .collect::<Result<Vec<_>, Status>>()
+                })
+                .await;
+                let events = match batch {
+                    Ok(events) => events,
+                    Err(status) => {
+                        let _ = sender.send(Err(status)).await;
+                        return;
+                    }
+                };
+                let full = events.len() == WATCH_BATCH;
+                for event in events {
+                    next = event.seq + 1;
+                    if sender.send(Ok(event)).await.is_err() {
+                        return; // the client went away
+                    }
+                }
+                if full {
+                    continue;
+                }
+                tokio::select! {
+                    change = changes.recv() => {
+                        if let Err(broadcast::error::RecvError::Closed) = change {
+                            return;
+                        }
+                    }
+                    _ = shutdown.changed() => return,
+                    _ = sender.closed() => return,
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+
+    type VerifyStream = BoxStream<pb::VerifyEvent>;
+
+    async fn verify(
+        &self,
+        _request: Request<pb::VerifyRequest>,
+    ) -> Result<Response<Self::VerifyStream>, Status> {
+        use pb::verify_event::Event;
+        let archive = Arc::clone(&self.archive);
+        let (sender, receiver) = mpsc::channel(64);
+        tokio::task::spawn_blocking(move || {
+            let store = archive.store();
+            let total = store.counters().map_or(0, |c| c.revisions);
+            let progress_sender = sender.clone();
+            let mut last_sent = 0;
+            let report = store.verify(&mut |done| {
+                if done == total || done >= last_sent + 100 {
+                    last_sent = done;
+                    let _ = progress_sender.blocking_send(Ok(pb::VerifyEvent {
+                        event: Some(Event::Progress(pb::VerifyProgress {
+                            revisions_checked: done,
+                            revisions_total: total,
+                        })),
+                    }));
+                }
+            });
+            let report = match report {
+                Ok(report) => report,
+                Err(err) => {
+                    let _ = sender.blocking_send(Err(store_status(&err)));
+                    return;
+                }
+            };
+            for finding in &report.findings {
+                let event = Event::Finding(pb::Finding {
+                    kind: finding.kind.as_str().to_owned(),
+                    id: finding.id.clone(),
+                    expected: finding.expected.clone(),
+                    actual: finding.actual.clone(),
+                    detail: finding.detail.clone(),
+                });
+                if sender
+                    .blocking_send(Ok(pb::VerifyEvent { event: Some(event) }))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            let _ = sender.blocking_send(Ok(pb::VerifyEvent {
+                event: Some(Event::Summary(pb::VerifySummary {
+                    ok: report.ok(),
+                    objects: report.objects,
+                    bytes: report.bytes,
+                    findings: report.findings.len() as u32,
+                })),
+            }));
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+
+    async fn stats(
+        &self,
+        _request: Request<pb::StatsRequest>,
+    ) -> Result<Response<pb::StatsResponse>, Status> {
+        let archive = Arc::clone(&self.archive);
+        blocking(move || {
+            let stats = archive.stats().map_err(archive_status)?;
+            Ok(Response::new(pb::StatsResponse {
+                articles: stats.articles,
+                revisions: stats.revisions,
+                observations: stats.observations,
+                raw_bytes: stats.raw_bytes,
+                stored_bytes: stats.stored_bytes,
+            }))
+        })
+        .await
+    }
+}
+
+fn page_limit(limit: u32) -> usize {
+    match limit as usize {
+        0 => DEFAULT_PAGE,
+        n => n.min(MAX_PAGE),
+    }
+}
+
+fn parse_offset(position: Option<String>) -> Result<usize, Status> {
+    position
+        .map(|p| p.parse::<usize>())
+        .transpose()
+        .map(Option::unwrap_or_default)
+        .map_err(|_| RequestError::invalid("page_token", "not a token this server issued").into())
+}
+
+/// A host or URL prefix in the form keys and canonical URLs compare in:
+/// no scheme, no `www.`, lower-case host.
+fn url_prefix(text: &str) -> String {
+    let rest = text
+        .trim()
+        .split_once("://")
+        .map_or(text.trim(), |(_, rest)| rest);
+    let rest = rest.strip_prefix("www.").unwrap_or(rest);
+    match rest.split_once('/') {
+        Some((host, path)) => format!("{}/{path}", host.to_lowercase()),
+        None => rest.to_lowercase(),
+    }
+}
