@@ -6,6 +6,7 @@
 
 mod damage;
 mod jobs;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
