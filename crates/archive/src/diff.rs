@@ -81,12 +81,21 @@ impl Archive {
             }
         };
         let diff = self.diff_revisions(&from, &to, options.raw)?;
-        match options.format {
-            DiffFormat::Term => write_term(&diff, options.color, out)?,
-            DiffFormat::Unified => write_unified(&diff, out)?,
-            DiffFormat::Json => write_json(&diff, out)?,
-            DiffFormat::Html => write_html(&diff, out)?,
-        }
-        Ok(())
+        write_diff(&diff, options, out)
     }
+}
+
+/// Writes a diff in the options' format (local and remote `diff`).
+pub fn write_diff(
+    diff: &ArticleDiff,
+    options: &DiffOptions,
+    out: &mut dyn Write,
+) -> Result<(), ArchiveError> {
+    match options.format {
+        DiffFormat::Term => write_term(diff, options.color, out)?,
+        DiffFormat::Unified => write_unified(diff, out)?,
+        DiffFormat::Json => write_json(diff, out)?,
+        DiffFormat::Html => write_html(diff, out)?,
+    }
+    Ok(())
 }

@@ -3,7 +3,8 @@
 use std::io::Write;
 
 use newsarc_diff::EditStats;
-use newsarc_model::Millis;
+use newsarc_model::record::{ArticleRecord, RevisionRecord};
+use newsarc_model::{Millis, RevisionId};
 use serde::Serialize;
 
 use crate::{Archive, ArchiveError, json};
@@ -64,74 +65,162 @@ pub(crate) fn short(id: &impl ToString) -> String {
     hex.chars().take(SHORT_ID_DIGITS).collect()
 }
 
-impl Archive {
-    /// Writes an article's revisions, oldest first.
-    pub fn log(&self, options: &LogOptions, out: &mut dyn Write) -> Result<(), ArchiveError> {
-        let article = self.resolve_article(&options.article)?;
-        let history = self.store.history(&article.key)?;
-        let mut entries = Vec::with_capacity(history.len());
-        for (id, record) in &history {
-            let stats = match (options.stat, record.parent) {
-                (true, Some(parent)) => Some(self.diff_revisions(&parent, id, false)?.stats),
-                (true, None) => Some(EditStats::default()),
-                (false, _) => None,
-            };
-            entries.push(LogEntry {
-                seq: record.seq,
-                id: id.to_string(),
-                fetched_at: record.fetched_at.to_string(),
-                blob: record.blob.to_string(),
-                size: record.size,
-                title: record.meta.title.clone(),
-                change: record.change.as_str(),
-                stats,
-            });
-        }
-        if options.json {
-            json::write_document(out, &entries)?;
-            return Ok(());
-        }
-        writeln!(out, "article {}  {}", article.key, article.url)?;
-        writeln!(
-            out,
-            "{} revisions, {} unchanged fetches, seen {} .. {}",
-            article.revisions, article.observations, article.first_seen, article.last_seen
-        )?;
+/// An article's history as `log` prints it: the article, its revisions
+/// oldest first, and (for `--stat`) each revision's statistics against its
+/// parent. Both the local and the remote `log` fill one of these.
+#[derive(Debug, Clone)]
+pub struct History {
+    /// The article.
+    pub article: ArticleRecord,
+    /// Its revisions, oldest first.
+    pub revisions: Vec<(RevisionId, RevisionRecord)>,
+    /// One entry per revision when statistics were asked for.
+    pub stats: Option<Vec<EditStats>>,
+}
+
+/// Writes a history as a table or a JSON array.
+pub fn write_log(
+    history: &History,
+    json_output: bool,
+    out: &mut dyn Write,
+) -> Result<(), ArchiveError> {
+    let entries: Vec<LogEntry> = history
+        .revisions
+        .iter()
+        .enumerate()
+        .map(|(index, (id, record))| LogEntry {
+            seq: record.seq,
+            id: id.to_string(),
+            fetched_at: record.fetched_at.to_string(),
+            blob: record.blob.to_string(),
+            size: record.size,
+            title: record.meta.title.clone(),
+            change: record.change.as_str(),
+            stats: history
+                .stats
+                .as_ref()
+                .and_then(|all| all.get(index).copied()),
+        })
+        .collect();
+    if json_output {
+        json::write_document(out, &entries)?;
+        return Ok(());
+    }
+    let article = &history.article;
+    writeln!(out, "article {}  {}", article.key, article.url)?;
+    writeln!(
+        out,
+        "{} revisions, {} unchanged fetches, seen {} .. {}",
+        article.revisions, article.observations, article.first_seen, article.last_seen
+    )?;
+    write!(
+        out,
+        "{:>3}  {:<16}  {:<24}  {:<16}  {:>7}  {:<10}  ",
+        "seq", "id", "fetched_at", "blob", "size", "change"
+    )?;
+    if history.stats.is_some() {
+        write!(out, "{:<21}  ", "+a -d ~e >m  chars")?;
+    }
+    writeln!(out, "title")?;
+    for (entry, (id, record)) in entries.iter().zip(&history.revisions) {
         write!(
             out,
             "{:>3}  {:<16}  {:<24}  {:<16}  {:>7}  {:<10}  ",
-            "seq", "id", "fetched_at", "blob", "size", "change"
+            entry.seq,
+            short(id),
+            entry.fetched_at,
+            short(&record.blob),
+            entry.size,
+            entry.change,
         )?;
-        if options.stat {
-            write!(out, "{:<21}  ", "+a -d ~e >m  chars")?;
+        if let Some(stats) = &entry.stats {
+            let figures = format!(
+                "+{} -{} ~{} >{}  +{}/-{}",
+                stats.sentences_added,
+                stats.sentences_deleted,
+                stats.sentences_edited,
+                stats.sentences_moved,
+                stats.chars_added,
+                stats.chars_removed
+            );
+            write!(out, "{figures:<21}  ")?;
         }
-        writeln!(out, "title")?;
-        for (entry, (id, record)) in entries.iter().zip(&history) {
-            write!(
-                out,
-                "{:>3}  {:<16}  {:<24}  {:<16}  {:>7}  {:<10}  ",
-                entry.seq,
-                short(id),
-                entry.fetched_at,
-                short(&record.blob),
-                entry.size,
-                entry.change,
-            )?;
-            if let Some(stats) = &entry.stats {
-                let figures = format!(
-                    "+{} -{} ~{} >{}  +{}/-{}",
-                    stats.sentences_added,
-                    stats.sentences_deleted,
-                    stats.sentences_edited,
-                    stats.sentences_moved,
-                    stats.chars_added,
-                    stats.chars_removed
-                );
-                write!(out, "{figures:<21}  ")?;
+        writeln!(out, "{}", entry.title.as_deref().unwrap_or(""))?;
+    }
+    Ok(())
+}
+
+/// Writes articles (those seen since `since`) as a table or a JSON array.
+pub fn write_articles(
+    articles: impl IntoIterator<Item = ArticleRecord>,
+    options: &ArticlesOptions,
+    out: &mut dyn Write,
+) -> Result<(), ArchiveError> {
+    let entries: Vec<ArticleEntry> = articles
+        .into_iter()
+        .filter(|article| options.since.is_none_or(|since| article.last_seen >= since))
+        .map(|article| ArticleEntry {
+            key: article.key.to_string(),
+            url: article.url,
+            revisions: article.revisions,
+            first_seen: article.first_seen.to_string(),
+            last_seen: article.last_seen.to_string(),
+            title: article.title,
+        })
+        .collect();
+    if options.json {
+        json::write_document(out, &entries)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:>4}  {:<24}  {:<40}  title",
+        "revs", "last_seen", "article"
+    )?;
+    for entry in &entries {
+        writeln!(
+            out,
+            "{:>4}  {:<24}  {:<40}  {}",
+            entry.revisions,
+            entry.last_seen,
+            entry.key,
+            entry.title.as_deref().unwrap_or("")
+        )?;
+    }
+    Ok(())
+}
+
+impl Archive {
+    /// An article's history, with statistics when `stat` is set.
+    pub fn history_of(&self, article: &str, stat: bool) -> Result<History, ArchiveError> {
+        let article = self.resolve_article(article)?;
+        let revisions = self.store.history(&article.key)?;
+        let stats = if stat {
+            let mut all = Vec::with_capacity(revisions.len());
+            for (id, record) in &revisions {
+                all.push(match record.parent {
+                    Some(parent) => self.diff_revisions(&parent, id, false)?.stats,
+                    None => EditStats::default(),
+                });
             }
-            writeln!(out, "{}", entry.title.as_deref().unwrap_or(""))?;
-        }
-        Ok(())
+            Some(all)
+        } else {
+            None
+        };
+        Ok(History {
+            article,
+            revisions,
+            stats,
+        })
+    }
+
+    /// Writes an article's revisions, oldest first.
+    pub fn log(&self, options: &LogOptions, out: &mut dyn Write) -> Result<(), ArchiveError> {
+        write_log(
+            &self.history_of(&options.article, options.stat)?,
+            options.json,
+            out,
+        )
     }
 
     /// Writes every article (seen since `options.since`), in key order.
@@ -140,40 +229,7 @@ impl Archive {
         options: &ArticlesOptions,
         out: &mut dyn Write,
     ) -> Result<(), ArchiveError> {
-        let mut entries = Vec::new();
-        for article in self.store.articles() {
-            let article = article?;
-            if options.since.is_some_and(|since| article.last_seen < since) {
-                continue;
-            }
-            entries.push(ArticleEntry {
-                key: article.key.to_string(),
-                url: article.url,
-                revisions: article.revisions,
-                first_seen: article.first_seen.to_string(),
-                last_seen: article.last_seen.to_string(),
-                title: article.title,
-            });
-        }
-        if options.json {
-            json::write_document(out, &entries)?;
-            return Ok(());
-        }
-        writeln!(
-            out,
-            "{:>4}  {:<24}  {:<40}  title",
-            "revs", "last_seen", "article"
-        )?;
-        for entry in &entries {
-            writeln!(
-                out,
-                "{:>4}  {:<24}  {:<40}  {}",
-                entry.revisions,
-                entry.last_seen,
-                entry.key,
-                entry.title.as_deref().unwrap_or("")
-            )?;
-        }
-        Ok(())
+        let articles = self.store.articles().collect::<Result<Vec<_>, _>>()?;
+        write_articles(articles, options, out)
     }
 }

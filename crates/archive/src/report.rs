@@ -40,6 +40,32 @@ struct ReportJson<'a> {
     findings: Vec<FindingJson<'a>>,
 }
 
+/// Writes store figures as text or JSON (local and remote `stats`).
+pub fn write_stats(
+    stats: &Stats,
+    json_output: bool,
+    out: &mut dyn Write,
+) -> Result<(), ArchiveError> {
+    if json_output {
+        json::write_document(out, stats)?;
+        return Ok(());
+    }
+    writeln!(out, "articles      {}", stats.articles)?;
+    writeln!(out, "revisions     {}", stats.revisions)?;
+    writeln!(out, "observations  {}", stats.observations)?;
+    writeln!(out, "raw_bytes     {}", stats.raw_bytes)?;
+    write!(out, "stored_bytes  {}", stats.stored_bytes)?;
+    if stats.raw_bytes > 0 {
+        write!(
+            out,
+            " ({:.3}x raw)",
+            stats.stored_bytes as f64 / stats.raw_bytes as f64
+        )?;
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
 fn finding_json(finding: &Finding) -> FindingJson<'_> {
     FindingJson {
         kind: finding.kind.as_str(),
@@ -65,25 +91,7 @@ impl Archive {
 
     /// Writes the store's figures.
     pub fn write_stats(&self, json_output: bool, out: &mut dyn Write) -> Result<(), ArchiveError> {
-        let stats = self.stats()?;
-        if json_output {
-            json::write_document(out, &stats)?;
-            return Ok(());
-        }
-        writeln!(out, "articles      {}", stats.articles)?;
-        writeln!(out, "revisions     {}", stats.revisions)?;
-        writeln!(out, "observations  {}", stats.observations)?;
-        writeln!(out, "raw_bytes     {}", stats.raw_bytes)?;
-        write!(out, "stored_bytes  {}", stats.stored_bytes)?;
-        if stats.raw_bytes > 0 {
-            write!(
-                out,
-                " ({:.3}x raw)",
-                stats.stored_bytes as f64 / stats.raw_bytes as f64
-            )?;
-        }
-        writeln!(out)?;
-        Ok(())
+        write_stats(&self.stats()?, json_output, out)
     }
 
     /// Checks the whole store and writes the report; the report's `ok()`

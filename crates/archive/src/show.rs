@@ -95,19 +95,73 @@ impl Archive {
         parsed(id, &record, &self.store.blob(&record.blob)?)
     }
 
+    /// A revision with what `format` needs of its content.
+    pub fn shown(&self, revision: &str, format: ShowFormat) -> Result<Shown, ArchiveError> {
+        let (id, record) = self.resolve_revision(revision)?;
+        let bytes = self.store.blob(&record.blob)?;
+        let content = match format {
+            ShowFormat::Raw => Content::Raw(bytes),
+            _ => Content::Text(parsed(&id, &record, &bytes)?.normalised_text()),
+        };
+        Ok(Shown {
+            id,
+            record,
+            content,
+        })
+    }
+
     /// Writes one revision.
     pub fn show(&self, options: &ShowOptions, out: &mut dyn Write) -> Result<(), ArchiveError> {
-        let (id, record) = self.resolve_revision(&options.revision)?;
-        let bytes = self.store.blob(&record.blob)?;
-        if options.format == ShowFormat::Raw {
-            out.write_all(&bytes)?;
+        write_shown(
+            &self.shown(&options.revision, options.format)?,
+            options.format,
+            out,
+        )
+    }
+}
+
+/// What `show` writes of a revision's content.
+#[derive(Debug, Clone)]
+pub enum Content {
+    /// The exact stored bytes (for `--raw`).
+    Raw(Vec<u8>),
+    /// The normalised text (for every other form).
+    Text(String),
+}
+
+/// A revision as `show` writes it; the local and the remote `show` both
+/// fill one.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    /// The revision id.
+    pub id: RevisionId,
+    /// Its record.
+    pub record: RevisionRecord,
+    /// Its content.
+    pub content: Content,
+}
+
+/// Writes a revision in `format`.
+pub fn write_shown(
+    shown: &Shown,
+    format: ShowFormat,
+    out: &mut dyn Write,
+) -> Result<(), ArchiveError> {
+    let Shown {
+        id,
+        record,
+        content,
+    } = shown;
+    let text = match content {
+        Content::Raw(bytes) => {
+            out.write_all(bytes)?;
             return Ok(());
         }
-        let article = parsed(&id, &record, &bytes)?;
-        let text = article.normalised_text();
-        match options.format {
-            ShowFormat::Raw => unreachable!("handled above"),
-            ShowFormat::Text => out.write_all(text.as_bytes())?,
+        Content::Text(text) => text.clone(),
+    };
+    {
+        match format {
+            ShowFormat::Raw | ShowFormat::Text => out.write_all(text.as_bytes())?,
             ShowFormat::Json => json::write_document(
                 out,
                 &ShowJson {
@@ -160,6 +214,6 @@ impl Archive {
                 out.write_all(text.as_bytes())?;
             }
         }
-        Ok(())
     }
+    Ok(())
 }
