@@ -13,6 +13,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "NEWSARC_STORE", value_name = "DIR")]
     pub store: Option<PathBuf>,
 
+    /// Ask a running `newsarc serve` at URL instead of opening a store
+    /// (log, show, diff, articles and stats).
+    #[arg(long, global = true, env = "NEWSARC_REMOTE", value_name = "URL")]
+    pub remote: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -105,6 +105,80 @@ fn write_replacing(
     Ok(())
 }
 
+fn show_format(args: &args::ShowArgs) -> ShowFormat {
+    if args.raw {
+        ShowFormat::Raw
+    } else if args.text {
+        ShowFormat::Text
+    } else if args.json {
+        ShowFormat::Json
+    } else {
+        ShowFormat::Summary
+    }
+}
+
+fn diff_options(args: &args::DiffArgs) -> DiffOptions {
+    DiffOptions {
+        from: args.from.clone(),
+        to: args.to.clone(),
+        format: match args.format {
+            DiffFormatArg::Term => DiffFormat::Term,
+            DiffFormatArg::Unified => DiffFormat::Unified,
+            DiffFormatArg::Json => DiffFormat::Json,
+            DiffFormatArg::Html => DiffFormat::Html,
+        },
+        raw: args.raw,
+        color: false,
+    }
+}
+
+/// The read jobs against a running server: the records come over gRPC, the
+/// output is written by the same functions as for a local store.
+fn run_remote(url: &str, command: Command, out: &mut dyn Write) -> anyhow::Result<Verdict> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let mut remote = newsarc_server::remote::Remote::connect(url).await?;
+        match command {
+            Command::Log(args) => {
+                let history = remote.history(&args.article, args.stat).await?;
+                newsarc::history::write_log(&history, args.json, out)?;
+            }
+            Command::Show(args) => {
+                let format = show_format(&args);
+                let shown = remote.shown(&args.revision, format).await?;
+                newsarc::show::write_shown(&shown, format, out)?;
+            }
+            Command::Diff(args) => {
+                let mut options = diff_options(&args);
+                let diff = remote.diff(&options).await?;
+                match &args.output {
+                    Some(path) => write_replacing(path, |file| {
+                        Ok(newsarc::diff::write_diff(&diff, &options, file)?)
+                    })?,
+                    None => {
+                        options.color = wants_color();
+                        newsarc::diff::write_diff(&diff, &options, out)?;
+                    }
+                }
+            }
+            Command::Articles(args) => {
+                let options = ArticlesOptions {
+                    since: args.since,
+                    json: args.json,
+                };
+                newsarc::history::write_articles(remote.articles().await?, &options, out)?;
+            }
+            Command::Stats(args) => {
+                newsarc::report::write_stats(&remote.stats().await?, args.json, out)?;
+            }
+            Command::Ingest(_) | Command::Verify(_) | Command::Serve(_) => bail!(
+                "--remote covers log, show, diff, articles and stats; ingest, verify and serve work on a local store (over gRPC use the Ingest and Verify RPCs)"
+            ),
+        }
+        anyhow::Ok(Verdict::Clean)
+    })
+}
+
 /// Runs the gRPC server until SIGINT or SIGTERM, then drains and flushes.
 fn serve(store: &Path, args: ServeArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let token = match &args.token_file {
@@ -166,6 +240,9 @@ async fn shutdown_signal() {
 }
 
 fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
+    if let Some(url) = cli.remote {
+        return run_remote(&url, cli.command, out);
+    }
     let store = match cli.store {
         Some(dir) => dir,
         None => default_store()?,
@@ -201,36 +278,16 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
             Ok(Verdict::Clean)
         }
         Command::Show(args) => {
-            let format = if args.raw {
-                ShowFormat::Raw
-            } else if args.text {
-                ShowFormat::Text
-            } else if args.json {
-                ShowFormat::Json
-            } else {
-                ShowFormat::Summary
-            };
             let options = ShowOptions {
+                format: show_format(&args),
                 revision: args.revision,
-                format,
             };
             open_existing(&store)?.show(&options, out)?;
             Ok(Verdict::Clean)
         }
         Command::Diff(args) => {
             let archive = open_existing(&store)?;
-            let mut options = DiffOptions {
-                from: args.from,
-                to: args.to,
-                format: match args.format {
-                    DiffFormatArg::Term => DiffFormat::Term,
-                    DiffFormatArg::Unified => DiffFormat::Unified,
-                    DiffFormatArg::Json => DiffFormat::Json,
-                    DiffFormatArg::Html => DiffFormat::Html,
-                },
-                raw: args.raw,
-                color: false,
-            };
+            let mut options = diff_options(&args);
             match args.output {
                 Some(path) => write_replacing(&path, |file| Ok(archive.diff(&options, file)?))?,
                 None => {

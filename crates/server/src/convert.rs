@@ -149,6 +149,185 @@ pub fn diff(
     })
 }
 
+/// Why a server's answer could not be read back into newsarc's types.
+#[derive(Debug, thiserror::Error)]
+#[error("the server's answer is malformed: {0}")]
+pub struct MalformedAnswer(pub String);
+
+fn malformed(what: impl Into<String>) -> MalformedAnswer {
+    MalformedAnswer(what.into())
+}
+
+fn digest_back(field: &str, digest: Option<&pb::Digest>) -> Result<Digest, MalformedAnswer> {
+    let digest = digest.ok_or_else(|| malformed(format!("{field} is missing")))?;
+    Digest::from_slice(&digest.value).map_err(|err| malformed(format!("{field}: {err}")))
+}
+
+fn time_back(field: &'static str, time: Option<&Timestamp>) -> Result<Millis, MalformedAnswer> {
+    let time = time.ok_or_else(|| malformed(format!("{field} is missing")))?;
+    millis(field, time).map_err(|err| malformed(err.to_string()))
+}
+
+fn optional(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// A revision read back from the protocol.
+pub fn revision_back(
+    revision: &pb::Revision,
+) -> Result<(RevisionId, RevisionRecord), MalformedAnswer> {
+    use newsarc_model::{ArticleKey, ArticleMeta, ChangeKind, PublishedTime, TimeSource};
+    let change = match revision.change.as_str() {
+        "new" => ChangeKind::New,
+        "body" => ChangeKind::Body,
+        "title" => ChangeKind::Title,
+        "metadata" => ChangeKind::Metadata,
+        "whitespace" => ChangeKind::Whitespace,
+        other => return Err(malformed(format!("unknown change kind '{other}'"))),
+    };
+    let published = revision
+        .published
+        .iter()
+        .map(|time| {
+            let source = match time.source.as_str() {
+                "front_matter_date" => TimeSource::FrontMatterDate,
+                "epoch_comment" => TimeSource::EpochComment,
+                "html_meta" => TimeSource::HtmlMeta,
+                other => return Err(malformed(format!("unknown time source '{other}'"))),
+            };
+            Ok(PublishedTime {
+                source,
+                at: time_back("published.time", time.time.as_ref())?,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let record = RevisionRecord {
+        article: ArticleKey::new(revision.article_key.clone())
+            .map_err(|err| malformed(err.to_string()))?,
+        seq: revision.seq,
+        blob: digest_back("blob", revision.blob.as_ref())?,
+        size: revision.size,
+        parent: revision
+            .parent
+            .as_ref()
+            .map(|parent| digest_back("parent", Some(parent)).map(RevisionId))
+            .transpose()?,
+        fetched_at: time_back("fetched_at", revision.fetched_at.as_ref())?,
+        source: revision.source.clone(),
+        meta: ArticleMeta {
+            title: optional(&revision.title),
+            url: revision.url.clone(),
+            published,
+            author: optional(&revision.author),
+            tags: revision.tags.clone(),
+            categories: revision.categories.clone(),
+        },
+        canonical_url: revision.canonical_url.clone(),
+        text_digest: digest_back("text_digest", revision.text_digest.as_ref())?,
+        change,
+    };
+    Ok((RevisionId(digest_back("id", revision.id.as_ref())?), record))
+}
+
+/// An article summary read back as the article record it was made from.
+pub fn article_back(
+    article: &pb::ArticleSummary,
+) -> Result<newsarc_model::record::ArticleRecord, MalformedAnswer> {
+    Ok(newsarc_model::record::ArticleRecord {
+        key: newsarc_model::ArticleKey::new(article.key.clone())
+            .map_err(|err| malformed(err.to_string()))?,
+        url: article.url.clone(),
+        title: optional(&article.title),
+        first_seen: time_back("first_seen", article.first_seen.as_ref())?,
+        last_seen: time_back("last_seen", article.last_seen.as_ref())?,
+        latest: RevisionId(digest_back("latest", article.latest.as_ref())?),
+        revisions: article.revisions,
+        observations: article.observations,
+    })
+}
+
+/// A diff read back from the protocol.
+pub fn diff_back(response: pb::DiffResponse) -> Result<newsarc_diff::ArticleDiff, MalformedAnswer> {
+    use newsarc_diff::{ArticleDiff, EditStats, InlinePart, MetadataChange, Op, OpKind};
+    use newsarc_model::ChangeKind;
+    let kind = |text: &str| -> Result<OpKind, MalformedAnswer> {
+        Ok(match text {
+            "equal" => OpKind::Equal,
+            "insert" => OpKind::Insert,
+            "delete" => OpKind::Delete,
+            "replace" => OpKind::Replace,
+            "move" => OpKind::Move,
+            other => return Err(malformed(format!("unknown op kind '{other}'"))),
+        })
+    };
+    const FIELDS: &[&str] = &[
+        "title",
+        "url",
+        "published",
+        "author",
+        "tags",
+        "categories",
+        "image",
+    ];
+    let stats = response.stats.unwrap_or_default();
+    Ok(ArticleDiff {
+        from: response.from.map(|d| d.text),
+        to: response.to.map(|d| d.text),
+        stats: EditStats {
+            sentences_added: stats.sentences_added,
+            sentences_deleted: stats.sentences_deleted,
+            sentences_edited: stats.sentences_edited,
+            sentences_moved: stats.sentences_moved,
+            chars_added: stats.chars_added,
+            chars_removed: stats.chars_removed,
+        },
+        change: match response.change.as_str() {
+            "new" => ChangeKind::New,
+            "body" => ChangeKind::Body,
+            "title" => ChangeKind::Title,
+            "metadata" => ChangeKind::Metadata,
+            "whitespace" => ChangeKind::Whitespace,
+            other => return Err(malformed(format!("unknown change kind '{other}'"))),
+        },
+        metadata: response
+            .metadata
+            .into_iter()
+            .map(|change| {
+                let field = FIELDS.iter().find(|f| **f == change.field).ok_or_else(|| {
+                    malformed(format!("unknown metadata field '{}'", change.field))
+                })?;
+                Ok(MetadataChange {
+                    field,
+                    old: change.old,
+                    new: change.new,
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        ops: response
+            .ops
+            .into_iter()
+            .map(|op| {
+                Ok(Op {
+                    kind: kind(&op.kind)?,
+                    old: op.old,
+                    new: op.new,
+                    inline: op
+                        .inline
+                        .into_iter()
+                        .map(|part| {
+                            Ok(InlinePart {
+                                kind: kind(&part.kind)?,
+                                text: part.text,
+                            })
+                        })
+                        .collect::<Result<_, MalformedAnswer>>()?,
+                    pair: op.pair.map(|p| p as usize),
+                })
+            })
+            .collect::<Result<_, MalformedAnswer>>()?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 
 mod convert;
 mod page;
+pub mod remote;
 mod service;
 pub mod status;
 
