@@ -13,17 +13,22 @@ impl Archive {
     /// Finds an article by URL (canonicalised like ingest does) or by key.
     pub fn resolve_article(&self, spec: &str) -> Result<ArticleRecord, ArchiveError> {
         let spec = spec.trim();
-        let mut candidates = Vec::new();
-        if spec.contains("://") {
-            candidates.extend(self.rules.key_for(spec).ok());
-        } else {
-            candidates.extend(ArticleKey::new(spec).ok());
-            candidates.extend(self.rules.key_for(&format!("https://{spec}")).ok());
+        // A key is tried as it is first; only then canonicalised as a URL.
+        if !spec.contains("://")
+            && let Ok(key) = ArticleKey::new(spec)
+            && let Some(article) = self.store.article(&key)?
+        {
+            return Ok(article);
         }
-        for key in candidates {
-            if let Some(article) = self.store.article(&key)? {
-                return Ok(article);
-            }
+        let url = if spec.contains("://") {
+            spec.to_owned()
+        } else {
+            format!("https://{spec}")
+        };
+        if let Ok(key) = self.rules.key_for(&url)
+            && let Some(article) = self.store.article(&key)?
+        {
+            return Ok(article);
         }
         Err(ArchiveError::ArticleNotFound {
             spec: spec.to_owned(),

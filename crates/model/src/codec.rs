@@ -65,7 +65,9 @@ pub fn decode<R: Record>(bytes: &[u8]) -> Result<R, CodecError> {
         expected: R::KIND,
         reason: err.to_string(),
     };
-    let (kind, version, body): (String, u32, serde_cbor::Value) =
+    // The envelope first, skipping the body: a body of an unknown version
+    // may not fit `R`.
+    let (kind, version, serde::de::IgnoredAny): (String, u32, serde::de::IgnoredAny) =
         serde_cbor::from_slice(bytes).map_err(malformed)?;
     if kind != R::KIND {
         return Err(CodecError::WrongKind {
@@ -80,7 +82,9 @@ pub fn decode<R: Record>(bytes: &[u8]) -> Result<R, CodecError> {
             supported: R::VERSION,
         });
     }
-    serde_cbor::value::from_value(body).map_err(malformed)
+    let (_, _, record): (serde::de::IgnoredAny, serde::de::IgnoredAny, R) =
+        serde_cbor::from_slice(bytes).map_err(malformed)?;
+    Ok(record)
 }
 
 #[cfg(test)]

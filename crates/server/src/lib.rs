@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use newsarc::Archive;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 
 pub use service::{ArchiveService, Settings};
 
@@ -116,10 +116,15 @@ pub async fn serve(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(archive_server)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
-            shutdown.await;
-            let _ = stop_streams.send(true);
-        })
+        // Small replies must not wait for Nagle's algorithm and the peer's
+        // delayed ACK (about 40 ms a call on Linux).
+        .serve_with_incoming_shutdown(
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            async move {
+                shutdown.await;
+                let _ = stop_streams.send(true);
+            },
+        )
         .await?;
     archive.store().flush()?;
     Ok(())
