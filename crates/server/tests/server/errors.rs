@@ -276,3 +276,33 @@ fn beyond_loopback_writes_must_be_guarded() {
     read_only.read_only = true;
     assert!(newsarc_server::check_exposure(exposed, &read_only).is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_deadline_is_honoured() {
+    let server = start(settings()).await;
+    let mut client = server.client().await;
+    ingest_revisions(&mut client, 2).await;
+    let by_seq = |seq| {
+        Some(pb::RevisionRef {
+            target: Some(Target::ArticleSeq(pb::ArticleSeq {
+                article: ARTICLE.into(),
+                seq,
+            })),
+        })
+    };
+    let mut request = tonic::Request::new(pb::DiffRequest {
+        from: by_seq(1),
+        to: by_seq(2),
+        format: pb::DiffRendering::Html as i32,
+        raw: true,
+    });
+    request.set_timeout(std::time::Duration::from_nanos(1));
+    let expired = client.diff(request).await.unwrap_err();
+    assert!(
+        matches!(expired.code(), Code::DeadlineExceeded | Code::Cancelled),
+        "{expired:?}"
+    );
+    // The server goes on serving.
+    client.stats(pb::StatsRequest {}).await.unwrap();
+    server.stop().await;
+}
