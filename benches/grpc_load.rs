@@ -49,15 +49,10 @@ impl Lcg {
     }
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
+#[path = "measure.rs"]
+mod measure;
 
-fn percentile(values: &mut [f64], p: f64) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[((values.len() - 1) as f64 * p).round() as usize]
-}
+use measure::{median, percentile};
 
 struct Run {
     per_second: f64,

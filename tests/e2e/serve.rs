@@ -9,27 +9,14 @@ use crate::{examples, newsarc, stderr};
 #[test]
 fn serve_ingests_over_grpc_and_stops_cleanly_on_sigterm() {
     let store = tempfile::tempdir().unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_newsarc"))
-        .arg("--store")
-        .arg(store.path())
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(addr.starts_with("127.0.0.1:"), "{line}");
+    let (mut server, url) = start_server(store.path());
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let response = runtime.block_on(async {
-        let mut client =
-            newsarc_server::pb::archive_client::ArchiveClient::connect(format!("http://{addr}"))
-                .await
-                .unwrap();
+        let mut client = newsarc_server::pb::archive_client::ArchiveClient::connect(url)
+            .await
+            .unwrap();
         client
             .ingest(newsarc_server::pb::IngestRequest {
                 document: std::fs::read(examples().join("river-bridge/01.md")).unwrap(),

@@ -172,19 +172,26 @@ fn optional(text: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
+fn change_back(text: &str) -> Result<newsarc_model::ChangeKind, MalformedAnswer> {
+    use newsarc_model::ChangeKind;
+    [
+        ChangeKind::New,
+        ChangeKind::Body,
+        ChangeKind::Title,
+        ChangeKind::Metadata,
+        ChangeKind::Whitespace,
+    ]
+    .into_iter()
+    .find(|kind| kind.as_str() == text)
+    .ok_or_else(|| malformed(format!("unknown change kind '{text}'")))
+}
+
 /// A revision read back from the protocol.
 pub fn revision_back(
     revision: &pb::Revision,
 ) -> Result<(RevisionId, RevisionRecord), MalformedAnswer> {
-    use newsarc_model::{ArticleKey, ArticleMeta, ChangeKind, PublishedTime, TimeSource};
-    let change = match revision.change.as_str() {
-        "new" => ChangeKind::New,
-        "body" => ChangeKind::Body,
-        "title" => ChangeKind::Title,
-        "metadata" => ChangeKind::Metadata,
-        "whitespace" => ChangeKind::Whitespace,
-        other => return Err(malformed(format!("unknown change kind '{other}'"))),
-    };
+    use newsarc_model::{ArticleKey, ArticleMeta, PublishedTime, TimeSource};
+    let change = change_back(&revision.change)?;
     let published = revision
         .published
         .iter()
@@ -249,7 +256,6 @@ pub fn article_back(
 /// A diff read back from the protocol.
 pub fn diff_back(response: pb::DiffResponse) -> Result<newsarc_diff::ArticleDiff, MalformedAnswer> {
     use newsarc_diff::{ArticleDiff, EditStats, InlinePart, MetadataChange, Op, OpKind};
-    use newsarc_model::ChangeKind;
     let kind = |text: &str| -> Result<OpKind, MalformedAnswer> {
         Ok(match text {
             "equal" => OpKind::Equal,
@@ -281,14 +287,7 @@ pub fn diff_back(response: pb::DiffResponse) -> Result<newsarc_diff::ArticleDiff
             chars_added: stats.chars_added,
             chars_removed: stats.chars_removed,
         },
-        change: match response.change.as_str() {
-            "new" => ChangeKind::New,
-            "body" => ChangeKind::Body,
-            "title" => ChangeKind::Title,
-            "metadata" => ChangeKind::Metadata,
-            "whitespace" => ChangeKind::Whitespace,
-            other => return Err(malformed(format!("unknown change kind '{other}'"))),
-        },
+        change: change_back(&response.change)?,
         metadata: response
             .metadata
             .into_iter()
