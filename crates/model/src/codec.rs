@@ -59,32 +59,70 @@ pub fn encode<R: Record>(record: &R) -> Result<Vec<u8>, CodecError> {
     })
 }
 
-/// Decodes a record, checking its kind and version.
+/// Decodes a record, checking its kind and version, in one pass: the
+/// envelope's kind and version are read first and the body is decoded only
+/// when they are the expected ones (a body of another version may not fit
+/// `R`).
 pub fn decode<R: Record>(bytes: &[u8]) -> Result<R, CodecError> {
-    let malformed = |err: serde_cbor::Error| CodecError::Malformed {
-        expected: R::KIND,
-        reason: err.to_string(),
-    };
-    // The envelope first, skipping the body: a body of an unknown version
-    // may not fit `R`.
-    let (kind, version, serde::de::IgnoredAny): (String, u32, serde::de::IgnoredAny) =
-        serde_cbor::from_slice(bytes).map_err(malformed)?;
-    if kind != R::KIND {
-        return Err(CodecError::WrongKind {
+    let mut deserializer = serde_cbor::Deserializer::from_slice(bytes);
+    let mut mismatch = None;
+    let decoded = serde::Deserializer::deserialize_seq(
+        &mut deserializer,
+        EnvelopeVisitor::<R> {
+            mismatch: &mut mismatch,
+            record: std::marker::PhantomData,
+        },
+    )
+    .and_then(|record| deserializer.end().map(|()| record));
+    match (decoded, mismatch) {
+        (_, Some(mismatch)) => Err(mismatch),
+        (Ok(record), None) => Ok(record),
+        (Err(err), None) => Err(CodecError::Malformed {
             expected: R::KIND,
-            found: kind,
-        });
+            reason: err.to_string(),
+        }),
     }
-    if version != R::VERSION {
-        return Err(CodecError::UnsupportedVersion {
-            kind: R::KIND,
-            found: version,
-            supported: R::VERSION,
-        });
+}
+
+/// Reads `[kind, version, body]`, stopping before the body when the kind or
+/// version is not `R`'s (the reason is left in `mismatch`).
+struct EnvelopeVisitor<'a, R> {
+    mismatch: &'a mut Option<CodecError>,
+    record: std::marker::PhantomData<R>,
+}
+
+impl<'de, R: Record> serde::de::Visitor<'de> for EnvelopeVisitor<'_, R> {
+    type Value = R;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a [kind, version, body] array")
     }
-    let (_, _, record): (serde::de::IgnoredAny, serde::de::IgnoredAny, R) =
-        serde_cbor::from_slice(bytes).map_err(malformed)?;
-    Ok(record)
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<R, A::Error> {
+        use serde::de::Error;
+        let kind: String = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(0, &self))?;
+        if kind != R::KIND {
+            *self.mismatch = Some(CodecError::WrongKind {
+                expected: R::KIND,
+                found: kind,
+            });
+            return Err(A::Error::custom("wrong kind"));
+        }
+        let version: u32 = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(1, &self))?;
+        if version != R::VERSION {
+            *self.mismatch = Some(CodecError::UnsupportedVersion {
+                kind: R::KIND,
+                found: version,
+                supported: R::VERSION,
+            });
+            return Err(A::Error::custom("unsupported version"));
+        }
+        let record = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(2, &self))?;
+        if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(A::Error::invalid_length(4, &self));
+        }
+        Ok(record)
+    }
 }
 
 #[cfg(test)]
