@@ -100,7 +100,9 @@ impl<'de, R: Record> serde::de::Visitor<'de> for EnvelopeVisitor<'_, R> {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<R, A::Error> {
         use serde::de::Error;
-        let kind: String = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(0, &self))?;
+        let kind: String = seq
+            .next_element()?
+            .ok_or_else(|| A::Error::invalid_length(0, &self))?;
         if kind != R::KIND {
             *self.mismatch = Some(CodecError::WrongKind {
                 expected: R::KIND,
@@ -108,7 +110,9 @@ impl<'de, R: Record> serde::de::Visitor<'de> for EnvelopeVisitor<'_, R> {
             });
             return Err(A::Error::custom("wrong kind"));
         }
-        let version: u32 = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(1, &self))?;
+        let version: u32 = seq
+            .next_element()?
+            .ok_or_else(|| A::Error::invalid_length(1, &self))?;
         if version != R::VERSION {
             *self.mismatch = Some(CodecError::UnsupportedVersion {
                 kind: R::KIND,
@@ -117,7 +121,9 @@ impl<'de, R: Record> serde::de::Visitor<'de> for EnvelopeVisitor<'_, R> {
             });
             return Err(A::Error::custom("unsupported version"));
         }
-        let record = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(2, &self))?;
+        let record = seq
+            .next_element()?
+            .ok_or_else(|| A::Error::invalid_length(2, &self))?;
         if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
             return Err(A::Error::invalid_length(4, &self));
         }

@@ -281,7 +281,30 @@ fn beyond_loopback_writes_must_be_guarded() {
 async fn a_client_deadline_is_honoured() {
     let server = start(settings()).await;
     let mut client = server.client().await;
-    ingest_revisions(&mut client, 2).await;
+    // Two long revisions, so that their diff takes far longer than the
+    // deadline below.
+    let long = |edit: usize| -> String {
+        (0..3_000)
+            .map(|n| {
+                if n % 3 == 0 {
+                    format!("Paragraph {n} was edited {edit} times.")
+                } else {
+                    format!("Paragraph {n} stays as it was.")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("</p><p>")
+    };
+    for edit in 0..2 {
+        client
+            .ingest(pb::IngestRequest {
+                document: post("Long", &long(edit)),
+                fetched_at: at(60 + edit as i64),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
     let by_seq = |seq| {
         Some(pb::RevisionRef {
             target: Some(Target::ArticleSeq(pb::ArticleSeq {
@@ -294,13 +317,18 @@ async fn a_client_deadline_is_honoured() {
         from: by_seq(1),
         to: by_seq(2),
         format: pb::DiffRendering::Html as i32,
-        raw: true,
+        raw: false,
     });
-    request.set_timeout(std::time::Duration::from_nanos(1));
+    request.set_timeout(std::time::Duration::from_millis(2));
+    let started = std::time::Instant::now();
     let expired = client.diff(request).await.unwrap_err();
     assert!(
         matches!(expired.code(), Code::DeadlineExceeded | Code::Cancelled),
         "{expired:?}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "the answer does not wait for the diff"
     );
     // The server goes on serving.
     client.stats(pb::StatsRequest {}).await.unwrap();
