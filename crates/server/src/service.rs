@@ -374,12 +374,9 @@ impl pb::archive_server::Archive for ArchiveService {
             let after = page::position(&filter, &request.page_token)?;
             let mut articles = Vec::new();
             let mut more = false;
-            for article in archive.store().articles() {
+            for article in archive.store().articles_after(after.as_deref()) {
                 let article = article.map_err(|err| store_status(&err))?;
                 let key = article.key.as_str();
-                if after.as_deref().is_some_and(|after| key <= after) {
-                    continue;
-                }
                 let url = url_prefix(&article.url);
                 if !(key.starts_with(&prefix) || url.starts_with(&prefix)) {
                     continue;

@@ -357,14 +357,32 @@ impl Store {
 
     /// Every article record, in key order.
     pub fn articles(&self) -> impl Iterator<Item = Result<ArticleRecord, StoreError>> + '_ {
-        self.engine.scan_prefix(&[keys::ARTICLE]).map(|entry| {
-            let (key, value) = entry?;
-            codec::decode(&value).map_err(|err| StoreError::CorruptRecord {
-                kind: ArticleRecord::KIND,
-                id: String::from_utf8_lossy(&key[1..]).into_owned(),
-                reason: err.to_string(),
+        self.articles_after(None)
+    }
+
+    /// The article records whose keys come after `after` (all when `None`),
+    /// in key order: a page resumes where the last one ended without
+    /// reading what came before.
+    pub fn articles_after(
+        &self,
+        after: Option<&str>,
+    ) -> impl Iterator<Item = Result<ArticleRecord, StoreError>> + '_ {
+        let mut start = vec![keys::ARTICLE];
+        if let Some(after) = after {
+            start.extend_from_slice(after.as_bytes());
+            // The smallest key greater than `after` itself.
+            start.push(0);
+        }
+        self.engine
+            .scan_from(&[keys::ARTICLE], &start)
+            .map(|entry| {
+                let (key, value) = entry?;
+                codec::decode(&value).map_err(|err| StoreError::CorruptRecord {
+                    kind: ArticleRecord::KIND,
+                    id: String::from_utf8_lossy(&key[1..]).into_owned(),
+                    reason: err.to_string(),
+                })
             })
-        })
     }
 
     /// A revision record, checked against its id.

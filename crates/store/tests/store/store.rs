@@ -52,6 +52,28 @@ fn revisions_observations_and_articles_are_recorded(backend: &Backend) {
     assert_eq!(counters.raw_bytes, (one.len() + two.len()) as u64);
 }
 
+fn article_pages_resume_after_a_key(backend: &Backend) {
+    let store = backend.store();
+    for name in ["a", "b", "b2", "c"] {
+        let article = format!("example.org/{name}");
+        store
+            .add_fetch(&fetch(&article, &document(1), 0, "T"))
+            .unwrap();
+    }
+    let after = |key: Option<&str>| -> Vec<String> {
+        store
+            .articles_after(key)
+            .map(|a| a.unwrap().key.to_string())
+            .collect()
+    };
+    assert_eq!(after(None).len(), 4);
+    assert_eq!(
+        after(Some("example.org/b")),
+        ["example.org/b2", "example.org/c"]
+    );
+    assert!(after(Some("example.org/c")).is_empty());
+}
+
 fn revision_ids_hash_the_stored_record(backend: &Backend) {
     let store = backend.store();
     let body = document(1);
@@ -151,6 +173,7 @@ fn a_newer_store_format_is_refused_by_name(backend: &Backend) {
 
 crate::on_every_backend!(
     revisions_observations_and_articles_are_recorded,
+    article_pages_resume_after_a_key,
     revision_ids_hash_the_stored_record,
     later_revisions_are_stored_as_deltas_and_read_back_exactly,
     flip_flopping_content_makes_revisions_but_stores_the_blob_once,
