@@ -6,19 +6,20 @@
 //! use newsarc::{Archive, ingest::IngestOptions, history::LogOptions};
 //!
 //! let archive = Archive::in_memory();
-//! let dir = tempfile::tempdir().unwrap();
+//! let dir = tempfile::tempdir()?;
 //! let post = dir.path().join("a.md");
-//! std::fs::write(&post, "---\ntitle: \"T\"\nfrom: https://example.org/a\n---\n<p>Body.</p>\n").unwrap();
+//! std::fs::write(&post, "---\ntitle: \"T\"\nfrom: https://example.org/a\n---\n<p>Body.</p>\n")?;
 //!
 //! let mut out = Vec::new();
 //! let summary = archive
 //!     .ingest(&IngestOptions { paths: vec![post], ..Default::default() }, &mut out, &mut newsarc::NoProgress)
-//!     .unwrap();
+//!     ?;
 //! assert_eq!(summary.new_articles, 1);
 //!
 //! let mut log = Vec::new();
-//! archive.log(&LogOptions { article: "https://example.org/a".into(), json: false, stat: false }, &mut log).unwrap();
-//! assert!(String::from_utf8(log).unwrap().contains("new"));
+//! archive.log(&LogOptions { article: "https://example.org/a".into(), json: false, stat: false }, &mut log)?;
+//! assert!(String::from_utf8(log)?.contains("new"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 pub mod diff;

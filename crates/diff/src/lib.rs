@@ -16,7 +16,8 @@
 //! assert_eq!(diff.stats.sentences_edited, 1);
 //! assert_eq!((diff.stats.chars_removed, diff.stats.chars_added), (1, 1));
 //! assert_eq!(diff.ops[0].kind, OpKind::Replace);
-//! assert_eq!(apply(&body_text(&old), &diff.ops).unwrap(), body_text(&new));
+//! assert_eq!(apply(&body_text(&old), &diff.ops)?, body_text(&new));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod body;

@@ -10,11 +10,12 @@
 //!
 //! let digest = Digest::of(b"hello");
 //! assert!(digest.to_string().starts_with("blake3:"));
-//! assert_eq!(digest.to_string().parse::<Digest>().unwrap(), digest);
+//! assert_eq!(digest.to_string().parse::<Digest>()?, digest);
 //!
 //! let info = StoreInfo { format: 1, created_at: Millis::from_millis(0) };
-//! let bytes = codec::encode(&info).unwrap();
-//! assert_eq!(codec::decode::<StoreInfo>(&bytes).unwrap(), info);
+//! let bytes = codec::encode(&info)?;
+//! assert_eq!(codec::decode::<StoreInfo>(&bytes)?, info);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 pub mod article;

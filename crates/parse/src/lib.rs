@@ -8,11 +8,12 @@
 //!
 //! let post = "---\ntitle: \"Hello\"\ndate: 2022-05-24T01:36:00.000Z\nfrom: https://www.dw.com/zh/slug/a-123\n---\n\
 //!             <!--1653356160000-->\n[Hello](https://www.dw.com/zh/slug/a-123)\n------\n\n<p>Body.</p>\n";
-//! let article = parse_document(post.as_bytes(), &DocumentHint::default()).unwrap();
+//! let article = parse_document(post.as_bytes(), &DocumentHint::default())?;
 //! assert_eq!(article.meta.title.as_deref(), Some("Hello"));
 //! assert_eq!(article.paragraphs, ["Body."]);
-//! let key = KeyRules::builtin().key_for(&article.meta.url).unwrap();
+//! let key = KeyRules::builtin().key_for(&article.meta.url)?;
 //! assert_eq!(key.as_str(), "dw.com/a-123");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod front_matter;

@@ -10,7 +10,7 @@
 //!
 //! let store = Store::in_memory();
 //! let fetch = Fetch {
-//!     article: ArticleKey::new("example.org/a").unwrap(),
+//!     article: ArticleKey::new("example.org/a")?,
 //!     bytes: b"<p>hello</p>",
 //!     fetched_at: Millis::from_millis(0),
 //!     source: "a.html".into(),
@@ -18,11 +18,12 @@
 //!     meta: ArticleMeta::default(),
 //!     text_digest: Digest::of(b"hello\n"),
 //! };
-//! let added = store.add_fetch(&fetch).unwrap();
+//! let added = store.add_fetch(&fetch)?;
 //! assert_eq!(added.outcome, Outcome::NewArticle);
-//! assert_eq!(store.add_fetch(&fetch).unwrap().outcome, Outcome::Unchanged);
-//! store.flush().unwrap();
-//! assert_eq!(store.blob(&Digest::of(b"<p>hello</p>")).unwrap(), b"<p>hello</p>");
+//! assert_eq!(store.add_fetch(&fetch)?.outcome, Outcome::Unchanged);
+//! store.flush()?;
+//! assert_eq!(store.blob(&Digest::of(b"<p>hello</p>"))?, b"<p>hello</p>");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod blob;
