@@ -77,7 +77,15 @@ fn open_existing(dir: &Path) -> anyhow::Result<Archive> {
 
 /// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
 fn wants_color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    color_wanted(
+        std::io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    )
+}
+
+/// no-color.org: a NO_COLOR that is present and not empty turns colour off.
+fn color_wanted(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|value| value.is_empty())
 }
 
 /// Writes `path` through a temporary file in the same directory, renamed
@@ -321,5 +329,19 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
                 Verdict::ProblemsFound
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::color_wanted;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(color_wanted(true, None));
+        assert!(color_wanted(true, Some(OsStr::new(""))));
+        assert!(!color_wanted(true, Some(OsStr::new("1"))));
+        assert!(!color_wanted(false, None));
     }
 }

@@ -199,3 +199,16 @@ fn unified_output_has_minus_plus_lines_and_metadata() {
         "{text}"
     );
 }
+
+#[test]
+fn the_terminal_form_colours_only_when_asked() {
+    let old = article(&["The bridge reopens on Friday."]);
+    let new = article(&["The bridge reopens on Saturday."]);
+    let diff = diff_articles(&old, &new);
+    let mut coloured = Vec::new();
+    write_term(&diff, true, &mut coloured).unwrap();
+    let coloured = String::from_utf8(coloured).unwrap();
+    assert!(coloured.contains("\x1b[31mFriday\x1b[0m"), "{coloured:?}");
+    assert!(coloured.contains("\x1b[32mSaturday\x1b[0m"), "{coloured:?}");
+    assert!(!term(&diff).contains('\x1b'));
+}
