@@ -16,6 +16,21 @@ pub fn write_json(diff: &ArticleDiff, out: &mut dyn Write) -> std::io::Result<()
     writeln!(out)
 }
 
+/// The one-line summary every renderer opens with.
+pub(crate) fn summary(diff: &ArticleDiff) -> String {
+    let s = &diff.stats;
+    format!(
+        "change: {} | sentences: {} added, {} deleted, {} edited, {} moved | chars: +{} -{}",
+        diff.change.as_str(),
+        s.sentences_added,
+        s.sentences_deleted,
+        s.sentences_edited,
+        s.sentences_moved,
+        s.chars_added,
+        s.chars_removed
+    )
+}
+
 /// How many sentences of unchanged text to show around a change.
 pub const CONTEXT_SENTENCES: usize = 1;
 

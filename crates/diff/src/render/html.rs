@@ -56,17 +56,10 @@ pub fn write_html(diff: &ArticleDiff, out: &mut dyn Write) -> std::io::Result<()
         escape(&title)
     )?;
     writeln!(out, "<h1>{}</h1>", escape(&title))?;
-    let s = &diff.stats;
     writeln!(
         out,
-        "<p class=\"stats\">change: {} · sentences: {} added, {} deleted, {} edited, {} moved · characters: +{} −{}</p>",
-        escape(diff.change.as_str()),
-        s.sentences_added,
-        s.sentences_deleted,
-        s.sentences_edited,
-        s.sentences_moved,
-        s.chars_added,
-        s.chars_removed
+        "<p class=\"stats\">{}</p>",
+        escape(&super::summary(diff))
     )?;
     if !diff.metadata.is_empty() {
         writeln!(

@@ -12,18 +12,7 @@ const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
 fn header(diff: &ArticleDiff, out: &mut dyn Write, prefix: &str) -> std::io::Result<()> {
-    let s = &diff.stats;
-    writeln!(
-        out,
-        "{prefix}change: {} | sentences: {} added, {} deleted, {} edited, {} moved | chars: +{} -{}",
-        diff.change.as_str(),
-        s.sentences_added,
-        s.sentences_deleted,
-        s.sentences_edited,
-        s.sentences_moved,
-        s.chars_added,
-        s.chars_removed
-    )?;
+    writeln!(out, "{prefix}{}", super::summary(diff))?;
     for change in &diff.metadata {
         writeln!(
             out,
