@@ -98,6 +98,7 @@ fn main() {
                     &path.display().to_string(),
                     Millis::from_millis(index as i64),
                     &DocumentHint::default(),
+                    None,
                 )
                 .expect("store")
                 .expect("corpus file parses");

@@ -216,6 +216,7 @@ fn main() {
                 &path.display().to_string(),
                 *time,
                 &DocumentHint::default(),
+                None,
             )
             .expect("store")
             .expect("parse");

@@ -113,6 +113,7 @@ fn corpus() -> Option<&'static Corpus> {
                             &file.display().to_string(),
                             fetched_at,
                             &DocumentHint::default(),
+                            None,
                         )
                         .expect("the store accepts every write")
                         .map(|stored| (stored.article, stored.added.revision))

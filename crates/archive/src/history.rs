@@ -3,8 +3,8 @@
 use std::io::Write;
 
 use newsarc_diff::EditStats;
-use newsarc_model::record::{ArticleRecord, RevisionRecord};
-use newsarc_model::{Millis, RevisionId};
+use newsarc_model::record::{ArticleRecord, EventRecord, RevisionRecord};
+use newsarc_model::{Digest, Millis, RevisionId};
 use serde::Serialize;
 
 use crate::{Archive, ArchiveError, json};
@@ -25,7 +25,8 @@ pub struct LogOptions {
 }
 
 #[derive(Debug, Serialize)]
-struct LogEntry {
+struct RevisionLine {
+    kind: &'static str,
     seq: u32,
     id: String,
     fetched_at: String,
@@ -35,6 +36,23 @@ struct LogEntry {
     change: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     stats: Option<EditStats>,
+}
+
+#[derive(Debug, Serialize)]
+struct EventLine {
+    kind: &'static str,
+    id: String,
+    at: String,
+    status: u16,
+    url: String,
+}
+
+/// One `log` entry: revisions and events in one time line.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum LogLine {
+    Revision(RevisionLine),
+    Event(EventLine),
 }
 
 /// What `articles` lists.
@@ -76,6 +94,48 @@ pub struct History {
     pub revisions: Vec<(RevisionId, RevisionRecord)>,
     /// One entry per revision when statistics were asked for.
     pub stats: Option<Vec<EditStats>>,
+    /// Its events (gone, reappeared), oldest first, with their ids.
+    pub events: Vec<(Digest, EventRecord)>,
+}
+
+impl History {
+    /// Revisions (in chain order) and events merged by time; an event comes
+    /// before a revision fetched at the same moment, as a reappearance is
+    /// recorded before the page that showed it.
+    fn lines(&self) -> Vec<LogLine> {
+        let mut lines = Vec::with_capacity(self.revisions.len() + self.events.len());
+        let mut events = self.events.iter().peekable();
+        for (index, (id, record)) in self.revisions.iter().enumerate() {
+            while let Some((event_id, event)) =
+                events.next_if(|(_, event)| event.at <= record.fetched_at)
+            {
+                lines.push(event_line(event_id, event));
+            }
+            lines.push(LogLine::Revision(RevisionLine {
+                kind: "revision",
+                seq: record.seq,
+                id: id.to_string(),
+                fetched_at: record.fetched_at.to_string(),
+                blob: record.blob.to_string(),
+                size: record.size,
+                title: record.meta.title.clone(),
+                change: record.change.as_str(),
+                stats: self.stats.as_ref().and_then(|all| all.get(index).copied()),
+            }));
+        }
+        lines.extend(events.map(|(id, event)| event_line(id, event)));
+        lines
+    }
+}
+
+fn event_line(id: &Digest, event: &EventRecord) -> LogLine {
+    LogLine::Event(EventLine {
+        kind: event.kind.as_str(),
+        id: id.to_string(),
+        at: event.at.to_string(),
+        status: event.http.status,
+        url: event.http.final_url.clone(),
+    })
 }
 
 /// Writes a history as a table or a JSON array.
@@ -84,35 +144,22 @@ pub fn write_log(
     json_output: bool,
     out: &mut dyn Write,
 ) -> Result<(), ArchiveError> {
-    let entries: Vec<LogEntry> = history
-        .revisions
-        .iter()
-        .enumerate()
-        .map(|(index, (id, record))| LogEntry {
-            seq: record.seq,
-            id: id.to_string(),
-            fetched_at: record.fetched_at.to_string(),
-            blob: record.blob.to_string(),
-            size: record.size,
-            title: record.meta.title.clone(),
-            change: record.change.as_str(),
-            stats: history
-                .stats
-                .as_ref()
-                .and_then(|all| all.get(index).copied()),
-        })
-        .collect();
+    let lines = history.lines();
     if json_output {
-        json::write_document(out, &entries)?;
+        json::write_document(out, &lines)?;
         return Ok(());
     }
     let article = &history.article;
     writeln!(out, "article {}  {}", article.key, article.url)?;
-    writeln!(
+    write!(
         out,
         "{} revisions, {} unchanged fetches, seen {} .. {}",
         article.revisions, article.observations, article.first_seen, article.last_seen
     )?;
+    match article.gone_since {
+        Some(since) => writeln!(out, "; gone since {since}")?,
+        None => writeln!(out)?,
+    }
     write!(
         out,
         "{:>3}  {:<16}  {:<24}  {:<16}  {:>7}  {:<10}  ",
@@ -122,30 +169,50 @@ pub fn write_log(
         write!(out, "{:<21}  ", "+a -d ~e >m  chars")?;
     }
     writeln!(out, "title")?;
-    for (entry, (id, record)) in entries.iter().zip(&history.revisions) {
-        write!(
-            out,
-            "{:>3}  {:<16}  {:<24}  {:<16}  {:>7}  {:<10}  ",
-            entry.seq,
-            short(id),
-            entry.fetched_at,
-            short(&record.blob),
-            entry.size,
-            entry.change,
-        )?;
-        if let Some(stats) = &entry.stats {
-            let figures = format!(
-                "+{} -{} ~{} >{}  +{}/-{}",
-                stats.sentences_added,
-                stats.sentences_deleted,
-                stats.sentences_edited,
-                stats.sentences_moved,
-                stats.chars_added,
-                stats.chars_removed
-            );
-            write!(out, "{figures:<21}  ")?;
+    for line in &lines {
+        match line {
+            LogLine::Revision(entry) => {
+                write!(
+                    out,
+                    "{:>3}  {:<16}  {:<24}  {:<16}  {:>7}  {:<10}  ",
+                    entry.seq,
+                    short(&entry.id),
+                    entry.fetched_at,
+                    short(&entry.blob),
+                    entry.size,
+                    entry.change,
+                )?;
+                if let Some(stats) = &entry.stats {
+                    let figures = format!(
+                        "+{} -{} ~{} >{}  +{}/-{}",
+                        stats.sentences_added,
+                        stats.sentences_deleted,
+                        stats.sentences_edited,
+                        stats.sentences_moved,
+                        stats.chars_added,
+                        stats.chars_removed
+                    );
+                    write!(out, "{figures:<21}  ")?;
+                }
+                writeln!(out, "{}", entry.title.as_deref().unwrap_or(""))?;
+            }
+            LogLine::Event(event) => {
+                write!(
+                    out,
+                    "{:>3}  {:<16}  {:<24}  {:<16}  {:>7}  {:<10}  ",
+                    "-",
+                    short(&event.id),
+                    event.at,
+                    "-",
+                    "-",
+                    event.kind,
+                )?;
+                if history.stats.is_some() {
+                    write!(out, "{:<21}  ", "")?;
+                }
+                writeln!(out, "HTTP {} {}", event.status, event.url)?;
+            }
         }
-        writeln!(out, "{}", entry.title.as_deref().unwrap_or(""))?;
     }
     Ok(())
 }
@@ -207,14 +274,16 @@ impl Archive {
         } else {
             None
         };
+        let events = self.store.events(&article.key)?;
         Ok(History {
             article,
             revisions,
             stats,
+            events,
         })
     }
 
-    /// Writes an article's revisions, oldest first.
+    /// Writes an article's revisions and events, oldest first.
     pub fn log(&self, options: &LogOptions, out: &mut dyn Write) -> Result<(), ArchiveError> {
         write_log(
             &self.history_of(&options.article, options.stat)?,

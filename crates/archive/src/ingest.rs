@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use newsarc_model::Millis;
+use newsarc_model::record::HttpFacts;
 use newsarc_parse::{DocumentHint, MAX_DOCUMENT_BYTES, ParseError, canonical_url, parse_document};
 use newsarc_store::{Added, Fetch, Outcome};
 use serde::Serialize;
@@ -74,6 +75,7 @@ impl Archive {
         source: &str,
         fetched_at: Millis,
         hint: &DocumentHint,
+        http: Option<HttpFacts>,
     ) -> Result<Result<Stored, FileError>, ArchiveError> {
         let article = match parse_document(bytes, hint) {
             Ok(article) => article,
@@ -95,6 +97,7 @@ impl Archive {
             canonical_url: canonical.into(),
             text_digest: article.text_digest(),
             meta: article.meta,
+            http,
         })?;
         Ok(Ok(Stored {
             article: key.to_string(),
@@ -177,6 +180,7 @@ impl Archive {
             &path.display().to_string(),
             fetched_at,
             &DocumentHint::default(),
+            None,
         )
     }
 
@@ -199,7 +203,7 @@ impl Archive {
                     match stored.added.outcome {
                         Outcome::NewArticle => summary.new_articles += 1,
                         Outcome::NewRevision => summary.new_revisions += 1,
-                        Outcome::Unchanged => summary.unchanged += 1,
+                        Outcome::Unchanged | Outcome::NotModified => summary.unchanged += 1,
                     }
                     FileLine {
                         path: path.display().to_string(),

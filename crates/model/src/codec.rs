@@ -144,10 +144,52 @@ mod tests {
             revisions: 2,
             observations: 3,
             raw_bytes: 4,
+            events: 5,
+            failed_attempts: 6,
         };
         let bytes = encode(&counters).unwrap();
         assert_eq!(bytes, encode(&counters.clone()).unwrap());
         assert_eq!(decode::<Counters>(&bytes).unwrap(), counters);
+    }
+
+    /// Fields added after version 1 are optional: a record written before
+    /// them decodes, and a record that leaves them empty encodes to the
+    /// same bytes (so revision ids stay what they were).
+    #[test]
+    fn fields_added_later_leave_old_bytes_alone() {
+        #[derive(serde::Serialize)]
+        struct CountersBefore {
+            articles: u64,
+            revisions: u64,
+            observations: u64,
+            raw_bytes: u64,
+        }
+        let before = serde_cbor::to_vec(&(
+            "counters",
+            1u32,
+            CountersBefore {
+                articles: 1,
+                revisions: 2,
+                observations: 3,
+                raw_bytes: 4,
+            },
+        ))
+        .unwrap();
+        let decoded = decode::<Counters>(&before).unwrap();
+        assert_eq!((decoded.revisions, decoded.events), (2, 0));
+
+        let observation = crate::record::ObservationRecord {
+            article: crate::ArticleKey::new("example.org/a").unwrap(),
+            revision: crate::RevisionId(crate::Digest::of(b"r")),
+            blob: crate::Digest::of(b"b"),
+            fetched_at: Millis::from_millis(0),
+            source: "a.md".into(),
+            kind: crate::record::ObservationKind::Unchanged,
+            http: None,
+        };
+        let bytes = encode(&observation).unwrap();
+        let has = |field: &[u8]| bytes.windows(field.len()).any(|w| w == field);
+        assert!(has(b"source") && !has(b"kind") && !has(b"http"));
     }
 
     #[test]

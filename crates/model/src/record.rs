@@ -84,6 +84,11 @@ pub struct RevisionRecord {
     pub text_digest: Digest,
     /// How it differs from `parent`.
     pub change: ChangeKind,
+    /// What the server said, for a revision fetched over HTTP. Absent
+    /// (not encoded) for files, so records written before it existed keep
+    /// their bytes and ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpFacts>,
 }
 
 impl Record for RevisionRecord {
@@ -104,6 +109,153 @@ pub struct ObservationRecord {
     pub fetched_at: Millis,
     /// Where they came from.
     pub source: String,
+    /// How the sameness was learnt. Absent means `unchanged`.
+    #[serde(default, skip_serializing_if = "ObservationKind::is_unchanged")]
+    pub kind: ObservationKind,
+    /// What the server said, for a fetch over HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpFacts>,
+}
+
+/// How a fetch showed that an article had not changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObservationKind {
+    /// The bytes were downloaded and equal the latest revision's.
+    #[default]
+    Unchanged,
+    /// The server answered `304 Not Modified` to a conditional request:
+    /// nothing was downloaded, and `blob` is the latest revision's.
+    NotModified,
+}
+
+impl ObservationKind {
+    /// The snake_case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unchanged => "unchanged",
+            Self::NotModified => "not_modified",
+        }
+    }
+
+    fn is_unchanged(&self) -> bool {
+        *self == Self::Unchanged
+    }
+}
+
+/// The facts of one HTTP response that an archivist may need as evidence.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpFacts {
+    /// The URL asked for.
+    pub url: String,
+    /// The URL answered, after redirects.
+    pub final_url: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// The `Content-Type` header.
+    pub content_type: Option<String>,
+    /// The `ETag` header.
+    pub etag: Option<String>,
+    /// The `Last-Modified` header.
+    pub last_modified: Option<String>,
+}
+
+/// Something that happened to an article other than a new text: it
+/// disappeared from its URL, or came back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The URL answered 404 or 410.
+    Gone,
+    /// The URL answered with a page again after being gone.
+    Reappeared,
+}
+
+impl EventKind {
+    /// The snake_case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gone => "gone",
+            Self::Reappeared => "reappeared",
+        }
+    }
+}
+
+/// One article event. Its id is the BLAKE3 of its encoded bytes, like a
+/// revision's, so the log can point at it and verify can check it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// The article it happened to.
+    pub article: ArticleKey,
+    /// 1-based position among the article's events.
+    pub number: u32,
+    /// What happened.
+    pub kind: EventKind,
+    /// When the fetch that saw it was made.
+    pub at: Millis,
+    /// The article's latest revision at that moment.
+    pub latest: RevisionId,
+    /// What the server said.
+    pub http: HttpFacts,
+}
+
+impl Record for EventRecord {
+    const KIND: &'static str = "event";
+    const VERSION: u32 = 1;
+}
+
+/// The fetcher's state for one URL: what to send in the next conditional
+/// request and when to fetch it next. This is the schedule `watch` resumes
+/// from after a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlRecord {
+    /// The URL as fetched.
+    pub url: String,
+    /// The article its pages belong to, once one was stored.
+    pub article: Option<ArticleKey>,
+    /// The feed that listed it, if any.
+    pub feed: Option<String>,
+    /// When it was first scheduled.
+    pub added_at: Millis,
+    /// The `ETag` of the last stored page.
+    pub etag: Option<String>,
+    /// The `Last-Modified` of the last stored page.
+    pub last_modified: Option<String>,
+    /// When the last fetch attempt was made.
+    pub last_attempt: Option<Millis>,
+    /// When the article's text last changed (or first appeared).
+    pub last_change: Option<Millis>,
+    /// Failed attempts since the last success.
+    pub failures: u32,
+    /// Whether the URL answered 404/410 last time.
+    pub gone: bool,
+    /// When to fetch it next; `None`: never again.
+    pub next_check: Option<Millis>,
+}
+
+impl Record for UrlRecord {
+    const KIND: &'static str = "url";
+    const VERSION: u32 = 1;
+}
+
+/// A fetch that produced no page: a timeout, a refused connection, a TLS
+/// error, a 5xx, a body over the size limit. Kept as evidence of the
+/// attempt; never a revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    /// The URL asked for.
+    pub url: String,
+    /// When.
+    pub at: Millis,
+    /// The status code, when the server answered.
+    pub status: Option<u16>,
+    /// What went wrong.
+    pub error: String,
+}
+
+impl Record for AttemptRecord {
+    const KIND: &'static str = "attempt";
+    const VERSION: u32 = 1;
 }
 
 impl Record for ObservationRecord {
@@ -130,6 +282,16 @@ pub struct ArticleRecord {
     pub revisions: u32,
     /// How many observations it has.
     pub observations: u32,
+    /// How many events (gone, reappeared) it has.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub events: u32,
+    /// Since when its URL has answered 404/410; `None` while it is there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gone_since: Option<Millis>,
+}
+
+fn is_zero(count: &u32) -> bool {
+    *count == 0
 }
 
 impl Record for ArticleRecord {
@@ -142,12 +304,26 @@ impl Record for ArticleRecord {
 pub struct Counters {
     /// Articles stored.
     pub articles: u64,
-    /// Revisions stored, which is also the last global log sequence number.
+    /// Revisions stored.
     pub revisions: u64,
     /// Observations stored.
     pub observations: u64,
     /// Sum of the sizes of all distinct blobs.
     pub raw_bytes: u64,
+    /// Article events stored. The global log holds `revisions + events`
+    /// entries.
+    #[serde(default)]
+    pub events: u64,
+    /// Failed fetch attempts stored.
+    #[serde(default)]
+    pub failed_attempts: u64,
+}
+
+impl Counters {
+    /// The global log's length, which is also its last sequence number.
+    pub fn log_len(&self) -> u64 {
+        self.revisions + self.events
+    }
 }
 
 impl Record for Counters {

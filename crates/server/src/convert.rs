@@ -1,6 +1,9 @@
 //! Conversions between newsarc's types and the protocol's.
 
-use newsarc_model::record::RevisionRecord;
+use newsarc_model::record::{
+    ArticleRecord, EventKind, EventRecord, HttpFacts, ObservationRecord,
+    RevisionRecord,
+};
 use newsarc_model::{Digest, Millis, RevisionId};
 use prost_types::Timestamp;
 
@@ -74,6 +77,60 @@ pub fn revision(id: &RevisionId, record: &RevisionRecord) -> pb::Revision {
         text_digest: Some(digest(&record.text_digest)),
         text: String::new(),
         raw: Vec::new(),
+        http: record.http.as_ref().map(http),
+    }
+}
+
+/// HTTP response facts.
+pub fn http(facts: &HttpFacts) -> pb::HttpFacts {
+    pb::HttpFacts {
+        url: facts.url.clone(),
+        final_url: facts.final_url.clone(),
+        status: u32::from(facts.status),
+        content_type: facts.content_type.clone().unwrap_or_default(),
+        etag: facts.etag.clone().unwrap_or_default(),
+        last_modified: facts.last_modified.clone().unwrap_or_default(),
+    }
+}
+
+/// An article event.
+pub fn event(id: &Digest, record: &EventRecord) -> pb::ArticleEvent {
+    pb::ArticleEvent {
+        id: Some(digest(id)),
+        article_key: record.article.to_string(),
+        number: record.number,
+        kind: record.kind.as_str().to_owned(),
+        at: Some(timestamp(record.at)),
+        latest: Some(revision_id(&record.latest)),
+        http: Some(http(&record.http)),
+    }
+}
+
+/// An observation.
+pub fn observation(record: &ObservationRecord) -> pb::Observation {
+    pb::Observation {
+        revision_id: Some(revision_id(&record.revision)),
+        blob: Some(digest(&record.blob)),
+        fetched_at: Some(timestamp(record.fetched_at)),
+        source: record.source.clone(),
+        kind: record.kind.as_str().to_owned(),
+        http: record.http.as_ref().map(http),
+    }
+}
+
+/// An article's summary.
+pub fn article(record: &ArticleRecord) -> pb::ArticleSummary {
+    pb::ArticleSummary {
+        key: record.key.to_string(),
+        url: record.url.clone(),
+        title: record.title.clone().unwrap_or_default(),
+        revisions: record.revisions,
+        observations: record.observations,
+        first_seen: Some(timestamp(record.first_seen)),
+        last_seen: Some(timestamp(record.last_seen)),
+        latest: Some(revision_id(&record.latest)),
+        events: record.events,
+        gone_since: record.gone_since.map(timestamp),
     }
 }
 
@@ -232,6 +289,7 @@ pub fn revision_back(
         canonical_url: revision.canonical_url.clone(),
         text_digest: digest_back("text_digest", revision.text_digest.as_ref())?,
         change,
+        http: revision.http.as_ref().map(http_back).transpose()?,
     };
     Ok((RevisionId(digest_back("id", revision.id.as_ref())?), record))
 }
@@ -250,7 +308,50 @@ pub fn article_back(
         latest: RevisionId(digest_back("latest", article.latest.as_ref())?),
         revisions: article.revisions,
         observations: article.observations,
+        events: article.events,
+        gone_since: article
+            .gone_since
+            .as_ref()
+            .map(|time| time_back("gone_since", Some(time)))
+            .transpose()?,
     })
+}
+
+/// HTTP facts read back from the protocol.
+pub fn http_back(facts: &pb::HttpFacts) -> Result<HttpFacts, MalformedAnswer> {
+    Ok(HttpFacts {
+        url: facts.url.clone(),
+        final_url: facts.final_url.clone(),
+        status: u16::try_from(facts.status)
+            .map_err(|_| malformed(format!("HTTP status {} is out of range", facts.status)))?,
+        content_type: optional(&facts.content_type),
+        etag: optional(&facts.etag),
+        last_modified: optional(&facts.last_modified),
+    })
+}
+
+/// An article event read back from the protocol.
+pub fn event_back(event: &pb::ArticleEvent) -> Result<(Digest, EventRecord), MalformedAnswer> {
+    let kind = match event.kind.as_str() {
+        "gone" => EventKind::Gone,
+        "reappeared" => EventKind::Reappeared,
+        other => return Err(malformed(format!("unknown event kind '{other}'"))),
+    };
+    let record = EventRecord {
+        article: newsarc_model::ArticleKey::new(event.article_key.clone())
+            .map_err(|err| malformed(err.to_string()))?,
+        number: event.number,
+        kind,
+        at: time_back("at", event.at.as_ref())?,
+        latest: RevisionId(digest_back("latest", event.latest.as_ref())?),
+        http: event
+            .http
+            .as_ref()
+            .map(http_back)
+            .transpose()?
+            .unwrap_or_default(),
+    };
+    Ok((digest_back("id", event.id.as_ref())?, record))
 }
 
 /// A diff read back from the protocol.

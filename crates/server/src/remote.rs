@@ -63,7 +63,16 @@ impl Remote {
     }
 
     async fn all_revisions(&mut self, article: &str) -> Result<Vec<pb::Revision>, RemoteError> {
+        Ok(self.all_history(article).await?.0)
+    }
+
+    /// An article's revisions (in chain order) and events (in time order).
+    async fn all_history(
+        &mut self,
+        article: &str,
+    ) -> Result<(Vec<pb::Revision>, Vec<pb::ArticleEvent>), RemoteError> {
         let mut revisions = Vec::new();
+        let mut events = Vec::new();
         let mut page_token = String::new();
         loop {
             let page = self
@@ -76,14 +85,13 @@ impl Remote {
                 })
                 .await?
                 .into_inner();
-            revisions.extend(
-                page.entries
-                    .into_iter()
-                    .filter_map(|entry| match entry.entry {
-                        Some(pb::history_entry::Entry::Revision(revision)) => Some(revision),
-                        _ => None,
-                    }),
-            );
+            for entry in page.entries {
+                match entry.entry {
+                    Some(pb::history_entry::Entry::Revision(revision)) => revisions.push(revision),
+                    Some(pb::history_entry::Entry::Event(event)) => events.push(event),
+                    _ => {}
+                }
+            }
             if page.next_page_token.is_empty() {
                 break;
             }
@@ -91,7 +99,7 @@ impl Remote {
         }
         // The server lists by time; `log` shows the chain's order.
         revisions.sort_by_key(|r| r.seq);
-        Ok(revisions)
+        Ok((revisions, events))
     }
 
     /// Every article, in key order.
@@ -128,7 +136,7 @@ impl Remote {
 
     /// An article's history, as `log` shows it.
     pub async fn history(&mut self, article: &str, stat: bool) -> Result<History, RemoteError> {
-        let revisions = self.all_revisions(article).await?;
+        let (revisions, events) = self.all_history(article).await?;
         let key = revisions
             .first()
             .map(|r| r.article_key.clone())
@@ -159,10 +167,15 @@ impl Remote {
         } else {
             None
         };
+        let events = events
+            .iter()
+            .map(convert::event_back)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(History {
             article: record,
             revisions,
             stats,
+            events,
         })
     }
 

@@ -10,7 +10,7 @@ use newsarc_diff::render::{write_html, write_unified};
 use newsarc_model::record::RevisionRecord;
 use newsarc_model::{Digest, Millis, RevisionId};
 use newsarc_parse::DocumentHint;
-use newsarc_store::{Outcome, keys};
+use newsarc_store::{LogEntry, Outcome, keys};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
@@ -178,7 +178,7 @@ impl pb::archive_server::Archive for ArchiveService {
                 url: (!request.source_url.is_empty()).then(|| request.source_url.clone()),
             };
             let stored = archive
-                .ingest_document(&request.document, &source, fetched_at, &hint)
+                .ingest_document(&request.document, &source, fetched_at, &hint, None)
                 .map_err(archive_status)?
                 .map_err(|err| document_status(&err))?;
             // Acknowledged only once durable.
@@ -189,7 +189,7 @@ impl pb::archive_server::Archive for ArchiveService {
                 outcome: match stored.added.outcome {
                     Outcome::NewArticle => pb::IngestOutcome::NewArticle,
                     Outcome::NewRevision => pb::IngestOutcome::NewRevision,
-                    Outcome::Unchanged => pb::IngestOutcome::Unchanged,
+                    Outcome::Unchanged | Outcome::NotModified => pb::IngestOutcome::Unchanged,
                 } as i32,
                 blob_digest: Some(convert::digest(&stored.added.blob)),
                 seq: stored.added.seq,
@@ -320,26 +320,34 @@ impl pb::archive_server::Archive for ArchiveService {
                     if in_range(observation.fetched_at) {
                         entries.push((
                             observation.fetched_at,
-                            1,
+                            2,
                             pb::HistoryEntry {
                                 entry: Some(pb::history_entry::Entry::Observation(
-                                    pb::Observation {
-                                        revision_id: Some(convert::revision_id(
-                                            &observation.revision,
-                                        )),
-                                        blob: Some(convert::digest(&observation.blob)),
-                                        fetched_at: Some(convert::timestamp(
-                                            observation.fetched_at,
-                                        )),
-                                        source: observation.source,
-                                    },
+                                    convert::observation(&observation),
                                 )),
                             },
                         ));
                     }
                 }
             }
-            // Stable: revisions keep their chain order at equal times.
+            for (id, event) in store
+                .events(&article.key)
+                .map_err(|err| store_status(&err))?
+            {
+                if in_range(event.at) {
+                    entries.push((
+                        event.at,
+                        1,
+                        pb::HistoryEntry {
+                            entry: Some(pb::history_entry::Entry::Event(convert::event(
+                                &id, &event,
+                            ))),
+                        },
+                    ));
+                }
+            }
+            // Stable: revisions keep their chain order at equal times; a
+            // reappearance comes before the fetch that showed it.
             entries.sort_by_key(|(time, kind, _)| (*time, *kind));
             let total = entries.len();
             let page: Vec<pb::HistoryEntry> = entries
@@ -388,16 +396,7 @@ impl pb::archive_server::Archive for ArchiveService {
                     more = true;
                     break;
                 }
-                articles.push(pb::ArticleSummary {
-                    key: key.to_owned(),
-                    url: article.url.clone(),
-                    title: article.title.clone().unwrap_or_default(),
-                    revisions: article.revisions,
-                    observations: article.observations,
-                    first_seen: Some(convert::timestamp(article.first_seen)),
-                    last_seen: Some(convert::timestamp(article.last_seen)),
-                    latest: Some(convert::revision_id(&article.latest)),
-                });
+                articles.push(convert::article(&article));
             }
             let next_page_token = match (more, articles.last()) {
                 (true, Some(last)) => page::token(&filter, &last.key),
@@ -516,11 +515,26 @@ impl pb::archive_server::Archive for ArchiveService {
                         .map_err(|err| store_status(&err))?;
                     entries
                         .into_iter()
-                        .map(|(seq, id)| {
-                            let record = store.revision(&id).map_err(|err| store_status(&err))?;
-                            Ok(pb::RevisionEvent {
-                                seq,
-                                revision: Some(convert::revision(&id, &record)),
+                        .map(|(seq, entry)| {
+                            Ok(match entry {
+                                LogEntry::Revision(id) => {
+                                    let record =
+                                        store.revision(&id).map_err(|err| store_status(&err))?;
+                                    pb::RevisionEvent {
+                                        seq,
+                                        revision: Some(convert::revision(&id, &record)),
+                                        event: None,
+                                    }
+                                }
+                                LogEntry::Event(id) => {
+                                    let record =
+                                        store.event(&id).map_err(|err| store_status(&err))?;
+                                    pb::RevisionEvent {
+                                        seq,
+                                        revision: None,
+                                        event: Some(convert::event(&id, &record)),
+                                    }
+                                }
                             })
                         })
                         .collect::<Result<Vec<_>, Status>>()

@@ -4,7 +4,7 @@
 //! store's location, the digest or revision id); a read that finds damage is
 //! always an error, never wrong bytes; nothing here panics on stored data.
 
-use newsarc_model::{Digest, RevisionId};
+use newsarc_model::{ArticleKey, Digest, RevisionId};
 
 use crate::engine::EngineError;
 
@@ -83,6 +83,18 @@ pub enum StoreError {
         /// The missing revision.
         id: RevisionId,
     },
+    /// An event that the log or an article points to is not in the store.
+    #[error("event {id} is missing from the store")]
+    MissingEvent {
+        /// The missing event.
+        id: Digest,
+    },
+    /// A bodiless fetch (304, 404) names an article the store does not hold.
+    #[error("article {key} is not in the store")]
+    MissingArticle {
+        /// The article's key.
+        key: ArticleKey,
+    },
     /// A document could not be compressed.
     #[error("cannot compress blob {digest}: {reason}")]
     Compress {
@@ -103,6 +115,7 @@ impl StoreError {
                 | Self::CorruptBlob { .. }
                 | Self::MissingBlob { .. }
                 | Self::MissingRevision { .. }
+                | Self::MissingEvent { .. }
                 | Self::DamagedHeader { .. }
                 | Self::Engine(EngineError::Corrupted(_))
         )

@@ -23,6 +23,20 @@ pub const LOG: u8 = b'L';
 pub const TIME: u8 = b'T';
 /// `D` + blob digest + revision id → empty.
 pub const DIGEST: u8 = b'D';
+/// `V` + event id → event record (the id hashes these bytes).
+pub const EVENT: u8 = b'V';
+/// `G` + article key + NUL + event number (u32 BE) → event id.
+pub const ARTICLE_EVENT: u8 = b'G';
+/// `U` + URL → the fetcher's state for that URL.
+pub const URL: u8 = b'U';
+/// `F` + URL + NUL + attempt number (u64 BE) → failed attempt.
+pub const ATTEMPT: u8 = b'F';
+
+/// A global log entry's value for an event: `V` + the event id, 33 bytes,
+/// where a revision's entry is its 32-byte id.
+pub fn log_event_value(id: &Digest) -> Vec<u8> {
+    tagged(EVENT, &[id.as_bytes()])
+}
 
 fn tagged(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let mut key = vec![tag];
@@ -67,6 +81,40 @@ pub fn observation_prefix(key: &ArticleKey) -> Vec<u8> {
 /// Key of an observation.
 pub fn observation(key: &ArticleKey, number: u64) -> Vec<u8> {
     let mut entry = observation_prefix(key);
+    entry.extend_from_slice(&number.to_be_bytes());
+    entry
+}
+
+/// Key of an event record.
+pub fn event(id: &Digest) -> Vec<u8> {
+    tagged(EVENT, &[id.as_bytes()])
+}
+
+/// Prefix of an article's event index.
+pub fn article_event_prefix(key: &ArticleKey) -> Vec<u8> {
+    tagged(ARTICLE_EVENT, &[key.as_str().as_bytes(), &[0]])
+}
+
+/// Key of an article's `number`th event.
+pub fn article_event(key: &ArticleKey, number: u32) -> Vec<u8> {
+    let mut entry = article_event_prefix(key);
+    entry.extend_from_slice(&number.to_be_bytes());
+    entry
+}
+
+/// Key of a URL's fetch state.
+pub fn url(url: &str) -> Vec<u8> {
+    tagged(URL, &[url.as_bytes()])
+}
+
+/// Prefix of a URL's failed attempts.
+pub fn attempt_prefix(url: &str) -> Vec<u8> {
+    tagged(ATTEMPT, &[url.as_bytes(), &[0]])
+}
+
+/// Key of a failed attempt.
+pub fn attempt(url: &str, number: u64) -> Vec<u8> {
+    let mut entry = attempt_prefix(url);
     entry.extend_from_slice(&number.to_be_bytes());
     entry
 }

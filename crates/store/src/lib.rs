@@ -1,8 +1,9 @@
 //! newsarc's storage: a small key-value seam ([`engine::KvEngine`]) with a
 //! sled 0.34 adapter and an in-memory adapter, and on top of it the
 //! [`Store`]: content-addressed blobs (zstd, delta against the previous
-//! revision), hash-chained revision records, observations, article records,
-//! the global log and its indexes, and [`Store::verify`].
+//! revision), hash-chained revision records, observations, article events
+//! (gone, reappeared), article records, the global log and its indexes, the
+//! fetcher's per-URL state and failed attempts, and [`Store::verify`].
 //!
 //! ```
 //! use newsarc_model::{ArticleKey, ArticleMeta, Digest, Millis};
@@ -17,6 +18,7 @@
 //!     canonical_url: "https://example.org/a".into(),
 //!     meta: ArticleMeta::default(),
 //!     text_digest: Digest::of(b"hello\n"),
+//!     http: None,
 //! };
 //! let added = store.add_fetch(&fetch)?;
 //! assert_eq!(added.outcome, Outcome::NewArticle);
@@ -35,5 +37,5 @@ mod verify;
 
 pub use blob::{MAX_DELTA_DEPTH, ZSTD_LEVEL};
 pub use error::StoreError;
-pub use store::{Added, Fetch, Outcome, STORE_FORMAT, Store};
+pub use store::{Added, BodilessFetch, Fetch, LogEntry, Outcome, STORE_FORMAT, Store};
 pub use verify::{Finding, FindingKind, VerifyReport};

@@ -6,7 +6,8 @@ use std::sync::{Mutex, PoisonError};
 
 use newsarc_model::codec;
 use newsarc_model::record::{
-    ArticleRecord, BlobRecord, Counters, ObservationRecord, Record, RevisionRecord, StoreInfo,
+    ArticleRecord, AttemptRecord, BlobRecord, Counters, EventKind, EventRecord, HttpFacts,
+    ObservationKind, ObservationRecord, Record, RevisionRecord, StoreInfo, UrlRecord,
 };
 use newsarc_model::{ArticleKey, ArticleMeta, ChangeKind, Digest, Millis, RevisionId};
 
@@ -33,6 +34,29 @@ pub struct Fetch<'a> {
     pub meta: ArticleMeta,
     /// BLAKE3 of the parsed article's normalised text.
     pub text_digest: Digest,
+    /// The HTTP response's facts, for a page fetched over HTTP.
+    pub http: Option<HttpFacts>,
+}
+
+/// A fetch that downloaded no page but says something about an article:
+/// `304 Not Modified`, or `404`/`410` gone.
+#[derive(Debug, Clone)]
+pub struct BodilessFetch {
+    /// The article the URL belongs to.
+    pub article: ArticleKey,
+    /// When it was made.
+    pub fetched_at: Millis,
+    /// What the server said.
+    pub http: HttpFacts,
+}
+
+/// One entry of the global log: a revision or an article event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogEntry {
+    /// A new revision.
+    Revision(RevisionId),
+    /// An article event (gone, reappeared), by its id.
+    Event(Digest),
 }
 
 /// What storing a fetch did.
@@ -44,6 +68,8 @@ pub enum Outcome {
     NewRevision,
     /// The bytes equal the latest revision's: an observation was recorded.
     Unchanged,
+    /// The server answered `304 Not Modified`: an observation was recorded.
+    NotModified,
 }
 
 impl Outcome {
@@ -53,6 +79,7 @@ impl Outcome {
             Self::NewArticle => "new_article",
             Self::NewRevision => "new_revision",
             Self::Unchanged => "unchanged",
+            Self::NotModified => "not_modified",
         }
     }
 }
@@ -70,6 +97,8 @@ pub struct Added {
     pub seq: u32,
     /// The change kind, for a new revision.
     pub change: Option<ChangeKind>,
+    /// The article had been gone: a `reappeared` event was recorded first.
+    pub reappeared: bool,
 }
 
 /// How many reconstructed blobs [`BlobCache`] keeps: enough for a delta chain
@@ -210,36 +239,51 @@ impl Store {
         };
         let mut batch = WriteBatch::default();
 
+        let mut updated_events = None;
+        if let (Some(article), Some((head_id, _))) = (&article, &head)
+            && article.gone_since.is_some()
+        {
+            let http = fetch.http.clone().unwrap_or_default();
+            self.put_event(
+                &mut batch,
+                &mut counters,
+                article,
+                EventKind::Reappeared,
+                fetch.fetched_at,
+                *head_id,
+                http,
+            )?;
+            updated_events = Some(article.events + 1);
+        }
+        let reappeared = updated_events.is_some();
+        let article = article.map(|article| ArticleRecord {
+            events: updated_events.unwrap_or(article.events),
+            gone_since: None,
+            ..article
+        });
+
         if let (Some(article), Some((head_id, head))) = (&article, &head)
             && head.blob == digest
         {
-            counters.observations += 1;
-            let observation = ObservationRecord {
-                article: fetch.article.clone(),
-                revision: *head_id,
-                blob: digest,
-                fetched_at: fetch.fetched_at,
-                source: fetch.source.clone(),
-            };
-            let updated = ArticleRecord {
-                first_seen: article.first_seen.min(fetch.fetched_at),
-                last_seen: article.last_seen.max(fetch.fetched_at),
-                observations: article.observations + 1,
-                ..article.clone()
-            };
-            batch.put(
-                keys::observation(&fetch.article, counters.observations),
-                encode(&observation)?,
-            );
-            batch.put(keys::article(&fetch.article), encode(&updated)?);
-            batch.put(keys::COUNTERS, encode(&counters)?);
+            let added = self.put_observation(
+                &mut batch,
+                &mut counters,
+                article,
+                (*head_id, head),
+                ObservationRecord {
+                    article: fetch.article.clone(),
+                    revision: *head_id,
+                    blob: digest,
+                    fetched_at: fetch.fetched_at,
+                    source: fetch.source.clone(),
+                    kind: ObservationKind::Unchanged,
+                    http: fetch.http.clone(),
+                },
+            )?;
             self.engine.apply(batch)?;
             return Ok(Added {
-                outcome: Outcome::Unchanged,
-                revision: *head_id,
-                blob: digest,
-                seq: head.seq,
-                change: None,
+                reappeared,
+                ..added
             });
         }
 
@@ -282,6 +326,7 @@ impl Store {
             canonical_url: fetch.canonical_url.clone(),
             text_digest: fetch.text_digest,
             change,
+            http: fetch.http.clone(),
         };
         let record_bytes = encode(&record)?;
         let id = RevisionId::of_record(&record_bytes);
@@ -307,16 +352,19 @@ impl Store {
                     latest: id,
                     revisions: 1,
                     observations: 0,
+                    events: 0,
+                    gone_since: None,
                 }
             }
         };
         batch.put(keys::revision(&id), record_bytes);
         batch.put(keys::article(&fetch.article), encode(&updated)?);
         batch.put(keys::history(&fetch.article, seq), id.0.as_bytes().to_vec());
-        batch.put(keys::log(counters.revisions), id.0.as_bytes().to_vec());
+        let log_seq = counters.log_len();
+        batch.put(keys::log(log_seq), id.0.as_bytes().to_vec());
         batch.put(
             keys::time(fetch.fetched_at, &id),
-            counters.revisions.to_be_bytes().to_vec(),
+            log_seq.to_be_bytes().to_vec(),
         );
         batch.put(keys::digest(&digest, &id), Vec::new());
         batch.put(keys::COUNTERS, encode(&counters)?);
@@ -331,7 +379,247 @@ impl Store {
             blob: digest,
             seq,
             change: Some(change),
+            reappeared,
         })
+    }
+
+    /// Records a `304 Not Modified` answer as an observation of the
+    /// article's latest revision (and a `reappeared` event first if it was
+    /// gone).
+    pub fn add_not_modified(&self, fetch: &BodilessFetch) -> Result<Added, StoreError> {
+        let _writer = self
+            .write_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut counters = self.counters()?;
+        let mut article = self.article(&fetch.article)?.ok_or_else(|| {
+            StoreError::MissingArticle {
+                key: fetch.article.clone(),
+            }
+        })?;
+        let head = self.revision(&article.latest)?;
+        let mut batch = WriteBatch::default();
+        let reappeared = article.gone_since.is_some();
+        if reappeared {
+            self.put_event(
+                &mut batch,
+                &mut counters,
+                &article,
+                EventKind::Reappeared,
+                fetch.fetched_at,
+                article.latest,
+                fetch.http.clone(),
+            )?;
+            article.events += 1;
+            article.gone_since = None;
+        }
+        let added = self.put_observation(
+            &mut batch,
+            &mut counters,
+            &article,
+            (article.latest, &head),
+            ObservationRecord {
+                article: fetch.article.clone(),
+                revision: article.latest,
+                blob: head.blob,
+                fetched_at: fetch.fetched_at,
+                source: fetch.http.final_url.clone(),
+                kind: ObservationKind::NotModified,
+                http: Some(fetch.http.clone()),
+            },
+        )?;
+        self.engine.apply(batch)?;
+        Ok(Added {
+            reappeared,
+            ..added
+        })
+    }
+
+    /// Records that the article's URL answered 404 or 410: a `gone` event,
+    /// unless the article is already gone (then nothing changes and `None`
+    /// is returned).
+    pub fn add_gone(&self, fetch: &BodilessFetch) -> Result<Option<Digest>, StoreError> {
+        let _writer = self
+            .write_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut counters = self.counters()?;
+        let mut article = self.article(&fetch.article)?.ok_or_else(|| {
+            StoreError::MissingArticle {
+                key: fetch.article.clone(),
+            }
+        })?;
+        if article.gone_since.is_some() {
+            return Ok(None);
+        }
+        let mut batch = WriteBatch::default();
+        let id = self.put_event(
+            &mut batch,
+            &mut counters,
+            &article,
+            EventKind::Gone,
+            fetch.fetched_at,
+            article.latest,
+            fetch.http.clone(),
+        )?;
+        article.events += 1;
+        article.gone_since = Some(fetch.fetched_at);
+        batch.put(keys::article(&fetch.article), encode(&article)?);
+        batch.put(keys::COUNTERS, encode(&counters)?);
+        self.engine.apply(batch)?;
+        Ok(Some(id))
+    }
+
+    /// Adds an observation of `head` and the updated article and counters
+    /// to `batch`.
+    fn put_observation(
+        &self,
+        batch: &mut WriteBatch,
+        counters: &mut Counters,
+        article: &ArticleRecord,
+        (head_id, head): (RevisionId, &RevisionRecord),
+        observation: ObservationRecord,
+    ) -> Result<Added, StoreError> {
+        counters.observations += 1;
+        let updated = ArticleRecord {
+            first_seen: article.first_seen.min(observation.fetched_at),
+            last_seen: article.last_seen.max(observation.fetched_at),
+            observations: article.observations + 1,
+            ..article.clone()
+        };
+        batch.put(
+            keys::observation(&article.key, counters.observations),
+            encode(&observation)?,
+        );
+        batch.put(keys::article(&article.key), encode(&updated)?);
+        batch.put(keys::COUNTERS, encode(counters)?);
+        Ok(Added {
+            outcome: match observation.kind {
+                ObservationKind::Unchanged => Outcome::Unchanged,
+                ObservationKind::NotModified => Outcome::NotModified,
+            },
+            revision: head_id,
+            blob: head.blob,
+            seq: head.seq,
+            change: None,
+            reappeared: false,
+        })
+    }
+
+    /// Adds the article's next event, its index entry and its log entry to
+    /// `batch`; the caller updates the article record.
+    #[allow(clippy::too_many_arguments)]
+    fn put_event(
+        &self,
+        batch: &mut WriteBatch,
+        counters: &mut Counters,
+        article: &ArticleRecord,
+        kind: EventKind,
+        at: Millis,
+        latest: RevisionId,
+        http: HttpFacts,
+    ) -> Result<Digest, StoreError> {
+        let number = article.events + 1;
+        let record = EventRecord {
+            article: article.key.clone(),
+            number,
+            kind,
+            at,
+            latest,
+            http,
+        };
+        let bytes = encode(&record)?;
+        let id = Digest::of(&bytes);
+        counters.events += 1;
+        batch.put(keys::event(&id), bytes);
+        batch.put(
+            keys::article_event(&article.key, number),
+            id.as_bytes().to_vec(),
+        );
+        batch.put(keys::log(counters.log_len()), keys::log_event_value(&id));
+        Ok(id)
+    }
+
+    /// Keeps a fetch that produced no page, as evidence of the attempt.
+    pub fn add_failed_attempt(&self, attempt: &AttemptRecord) -> Result<(), StoreError> {
+        let _writer = self
+            .write_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut counters = self.counters()?;
+        counters.failed_attempts += 1;
+        let mut batch = WriteBatch::default();
+        batch.put(
+            keys::attempt(&attempt.url, counters.failed_attempts),
+            encode(attempt)?,
+        );
+        batch.put(keys::COUNTERS, encode(&counters)?);
+        self.engine.apply(batch)?;
+        Ok(())
+    }
+
+    /// A URL's failed attempts, oldest first.
+    pub fn failed_attempts(&self, url: &str) -> Result<Vec<AttemptRecord>, StoreError> {
+        self.engine
+            .scan_prefix(&keys::attempt_prefix(url))
+            .map(|entry| {
+                let (_, value) = entry?;
+                codec::decode(&value).map_err(|err| StoreError::CorruptRecord {
+                    kind: AttemptRecord::KIND,
+                    id: url.to_owned(),
+                    reason: err.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// The fetcher's state for `url`.
+    pub fn url_state(&self, url: &str) -> Result<Option<UrlRecord>, StoreError> {
+        self.decoded(&keys::url(url), url)
+    }
+
+    /// Replaces the fetcher's state for `record.url`.
+    pub fn put_url_state(&self, record: &UrlRecord) -> Result<(), StoreError> {
+        let mut batch = WriteBatch::default();
+        batch.put(keys::url(&record.url), encode(record)?);
+        Ok(self.engine.apply(batch)?)
+    }
+
+    /// Every URL the fetcher knows, in URL order.
+    pub fn url_states(&self) -> impl Iterator<Item = Result<UrlRecord, StoreError>> + '_ {
+        self.engine.scan_prefix(&[keys::URL]).map(|entry| {
+            let (key, value) = entry?;
+            codec::decode(&value).map_err(|err| StoreError::CorruptRecord {
+                kind: UrlRecord::KIND,
+                id: String::from_utf8_lossy(&key[1..]).into_owned(),
+                reason: err.to_string(),
+            })
+        })
+    }
+
+    /// An event record, checked against its id.
+    pub fn event(&self, id: &Digest) -> Result<EventRecord, StoreError> {
+        let bytes = self
+            .engine
+            .get(&keys::event(id))?
+            .ok_or(StoreError::MissingEvent { id: *id })?;
+        decode_event(id, &bytes)
+    }
+
+    /// An article's events (gone, reappeared), oldest first.
+    pub fn events(&self, key: &ArticleKey) -> Result<Vec<(Digest, EventRecord)>, StoreError> {
+        self.engine
+            .scan_prefix(&keys::article_event_prefix(key))
+            .map(|entry| {
+                let (index_key, value) = entry?;
+                let id = Digest::from_slice(&value).map_err(|err| StoreError::CorruptRecord {
+                    kind: "event index",
+                    id: String::from_utf8_lossy(&index_key[1..]).into_owned(),
+                    reason: err.to_string(),
+                })?;
+                Ok((id, self.event(&id)?))
+            })
+            .collect()
     }
 
     /// Makes every change so far survive a killed process (sled's flush; see
@@ -436,7 +724,7 @@ impl Store {
 
     /// Global log entries with a sequence number of at least `from`, in
     /// order, at most `limit` of them.
-    pub fn log_from(&self, from: u64, limit: usize) -> Result<Vec<(u64, RevisionId)>, StoreError> {
+    pub fn log_from(&self, from: u64, limit: usize) -> Result<Vec<(u64, LogEntry)>, StoreError> {
         self.engine
             .scan_from(&[keys::LOG], &keys::log(from))
             .take(limit)
@@ -452,8 +740,15 @@ impl Store {
                     .and_then(|s| <[u8; 8]>::try_from(s).ok())
                     .map(u64::from_be_bytes)
                     .ok_or_else(|| corrupt("malformed key".into()))?;
-                let id = Digest::from_slice(&value).map_err(|err| corrupt(err.to_string()))?;
-                Ok((seq, RevisionId(id)))
+                let entry = match value.split_first() {
+                    Some((&keys::EVENT, id)) if id.len() == 32 => {
+                        LogEntry::Event(Digest::from_slice(id).map_err(|err| corrupt(err.to_string()))?)
+                    }
+                    _ => LogEntry::Revision(RevisionId(
+                        Digest::from_slice(&value).map_err(|err| corrupt(err.to_string()))?,
+                    )),
+                };
+                Ok((seq, entry))
             })
             .collect()
     }
@@ -581,6 +876,23 @@ pub(crate) fn decode_revision(id: &RevisionId, bytes: &[u8]) -> Result<RevisionR
     }
     codec::decode(bytes).map_err(|err| StoreError::CorruptRecord {
         kind: RevisionRecord::KIND,
+        id: id.to_string(),
+        reason: err.to_string(),
+    })
+}
+
+/// Checks an event record's bytes against its id, then decodes them.
+pub(crate) fn decode_event(id: &Digest, bytes: &[u8]) -> Result<EventRecord, StoreError> {
+    let actual = Digest::of(bytes);
+    if actual != *id {
+        return Err(StoreError::CorruptRecord {
+            kind: EventRecord::KIND,
+            id: id.to_string(),
+            reason: format!("its bytes hash to {actual}"),
+        });
+    }
+    codec::decode(bytes).map_err(|err| StoreError::CorruptRecord {
+        kind: EventRecord::KIND,
         id: id.to_string(),
         reason: err.to_string(),
     })

@@ -4,10 +4,12 @@
 use std::collections::{HashMap, HashSet};
 
 use newsarc_model::codec;
-use newsarc_model::record::{ArticleRecord, Counters, ObservationRecord, RevisionRecord};
+use newsarc_model::record::{
+    ArticleRecord, Counters, EventKind, ObservationRecord, RevisionRecord,
+};
 use newsarc_model::{ArticleKey, Digest, Millis, RevisionId};
 
-use crate::store::{BlobCache, decode_revision};
+use crate::store::{BlobCache, decode_event, decode_revision};
 use crate::{Store, StoreError, keys};
 
 /// What kind of damage a finding is.
@@ -118,6 +120,9 @@ struct Walk<'a> {
     /// entries that point at them are not reported again.
     damaged: HashSet<RevisionId>,
     observations: u64,
+    /// Events reached from an article's event index (damaged ones too, as
+    /// they are reported where they are found).
+    events: HashSet<Digest>,
 }
 
 impl Store {
@@ -133,6 +138,7 @@ impl Store {
             revisions: HashMap::new(),
             damaged: HashSet::new(),
             observations: 0,
+            events: HashSet::new(),
         };
         let mut articles = 0u64;
         for entry in self.engine().scan_prefix(&[keys::ARTICLE]) {
@@ -153,6 +159,7 @@ impl Store {
             progress(walk.revisions.len() as u64);
         }
         walk.unreached_revisions()?;
+        walk.unreached_events()?;
         walk.unreferenced_blobs()?;
         let logged = walk.log()?;
         walk.time_index()?;
@@ -276,7 +283,130 @@ impl Walk<'_> {
                 "the article record disagrees with its history",
             );
         }
-        self.article_observations(&key, article)
+        self.article_observations(&key, article)?;
+        self.article_events(&key, article)
+    }
+
+    fn article_events(&mut self, key: &ArticleKey, article: &ArticleRecord) -> Result<(), StoreError> {
+        let mut expected_number = 1u32;
+        let mut last_kind = None;
+        for entry in self
+            .store
+            .engine()
+            .scan_prefix(&keys::article_event_prefix(key))
+        {
+            let (index_key, value) = entry?;
+            self.report.read(value.len());
+            let label = format!("{key}#event{expected_number}");
+            let number = index_key
+                .len()
+                .checked_sub(4)
+                .and_then(|at| <[u8; 4]>::try_from(&index_key[at..]).ok())
+                .map(u32::from_be_bytes);
+            if number != Some(expected_number) {
+                self.report.find(
+                    FindingKind::MissingIndex,
+                    &label,
+                    Some(expected_number.to_string()),
+                    number.map(|n| n.to_string()),
+                    "the article's events have a gap",
+                );
+            }
+            expected_number = number.unwrap_or(expected_number) + 1;
+            let Ok(id) = Digest::from_slice(&value) else {
+                self.report.find(
+                    FindingKind::DanglingIndex,
+                    &label,
+                    None,
+                    None,
+                    "event index entry does not hold an event id",
+                );
+                continue;
+            };
+            self.events.insert(id);
+            let Some(bytes) = self.store.engine().get(&keys::event(&id))? else {
+                self.report.find(
+                    FindingKind::DanglingIndex,
+                    &label,
+                    None,
+                    Some(id.to_string()),
+                    format!("event index entry points at event {id}, which is missing"),
+                );
+                continue;
+            };
+            self.report.read(bytes.len());
+            match decode_event(&id, &bytes) {
+                Ok(event) if event.article == *key && number == Some(event.number) => {
+                    if !self.revisions.contains_key(&event.latest)
+                        && !self.damaged.contains(&event.latest)
+                    {
+                        self.report.find(
+                            FindingKind::DanglingIndex,
+                            id,
+                            None,
+                            Some(event.latest.to_string()),
+                            "an event points at a revision outside the article's history",
+                        );
+                    }
+                    last_kind = Some(event.kind);
+                }
+                Ok(event) => self.report.find(
+                    FindingKind::DanglingIndex,
+                    &label,
+                    Some(label.clone()),
+                    Some(format!("{}#event{}", event.article, event.number)),
+                    format!("event index entry points at event {id} of another place"),
+                ),
+                Err(err) => self.report.find(
+                    FindingKind::CorruptRecord,
+                    id,
+                    Some(id.to_string()),
+                    Some(Digest::of(&bytes).to_string()),
+                    err.to_string(),
+                ),
+            }
+        }
+        let count = expected_number - 1;
+        let gone = last_kind == Some(EventKind::Gone);
+        if count != article.events || gone != article.gone_since.is_some() {
+            self.report.find(
+                FindingKind::StaleArticle,
+                key,
+                Some(format!("{count} events, gone: {gone}")),
+                Some(format!(
+                    "{} events, gone: {}",
+                    article.events,
+                    article.gone_since.is_some()
+                )),
+                "the article record disagrees with its events",
+            );
+        }
+        Ok(())
+    }
+
+    fn unreached_events(&mut self) -> Result<(), StoreError> {
+        for entry in self.store.engine().scan_prefix(&[keys::EVENT]) {
+            let (key, value) = entry?;
+            self.report.read(value.len());
+            match Digest::from_slice(&key[1..]) {
+                Ok(id) if self.events.contains(&id) => {}
+                Ok(id) => self.report.find(
+                    FindingKind::MissingIndex,
+                    id,
+                    None,
+                    None,
+                    "the event is in no article's event index",
+                ),
+                Err(_) => self.report.find(
+                    FindingKind::CorruptRecord,
+                    hex_or_id(&key[1..]),
+                    None,
+                    None,
+                    "an event is stored under a key that is not an id",
+                ),
+            }
+        }
+        Ok(())
     }
 
     fn article_observations(
@@ -465,6 +595,7 @@ impl Walk<'_> {
 
     fn log(&mut self) -> Result<u64, StoreError> {
         let mut logged = HashSet::new();
+        let mut logged_events = HashSet::new();
         let mut expected_seq = 1u64;
         for entry in self.store.engine().scan_prefix(&[keys::LOG]) {
             let (key, value) = entry?;
@@ -483,6 +614,22 @@ impl Walk<'_> {
                 );
             }
             expected_seq = seq.unwrap_or(expected_seq) + 1;
+            if let Some((&keys::EVENT, event)) = value.split_first()
+                && let Ok(event) = Digest::from_slice(event)
+            {
+                if self.events.contains(&event) {
+                    logged_events.insert(event);
+                } else {
+                    self.report.find(
+                        FindingKind::DanglingIndex,
+                        format!("log#{}", expected_seq - 1),
+                        None,
+                        Some(event.to_string()),
+                        "a log entry points at no stored event",
+                    );
+                }
+                continue;
+            }
             match Digest::from_slice(&value).map(RevisionId) {
                 Ok(id) if self.revisions.contains_key(&id) => {
                     logged.insert(id);
@@ -510,6 +657,21 @@ impl Walk<'_> {
                 None,
                 None,
                 "the revision is not in the global log",
+            );
+        }
+        let mut unlogged_events: Vec<_> = self
+            .events
+            .iter()
+            .filter(|id| !logged_events.contains(*id))
+            .collect();
+        unlogged_events.sort();
+        for id in unlogged_events {
+            self.report.find(
+                FindingKind::MissingIndex,
+                id,
+                None,
+                None,
+                "the event is not in the global log",
             );
         }
         Ok(expected_seq - 1)
@@ -606,12 +768,15 @@ impl Walk<'_> {
             revisions: (self.revisions.len() + self.damaged.len()) as u64,
             observations: self.observations,
             raw_bytes,
+            events: self.events.len() as u64,
+            failed_attempts: stored.failed_attempts,
         };
         let damaged_blobs = self.blobs.values().any(Option::is_none);
         let checks = [
             ("articles", stored.articles, actual.articles),
             ("revisions", stored.revisions, actual.revisions),
-            ("log entries", stored.revisions, logged),
+            ("events", stored.events, actual.events),
+            ("log entries", stored.log_len(), logged),
             ("observations", stored.observations, actual.observations),
             ("raw_bytes", stored.raw_bytes, actual.raw_bytes),
         ];

@@ -172,6 +172,7 @@ async fn list_history_pages_through_a_long_history_with_observations() {
                 pb::history_entry::Entry::Observation(o) => {
                     format!("o{}", o.fetched_at.unwrap().seconds)
                 }
+                pb::history_entry::Entry::Event(e) => format!("{}{}", e.kind, e.number),
             });
         }
         if page.next_page_token.is_empty() {

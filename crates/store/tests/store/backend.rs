@@ -60,6 +60,7 @@ pub fn fetch<'a>(article: &str, body: &'a [u8], time: i64, title: &str) -> Fetch
             ..ArticleMeta::default()
         },
         text_digest: Digest::of(body),
+        http: None,
     }
 }
 
