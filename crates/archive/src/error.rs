@@ -85,6 +85,27 @@ pub enum ArchiveError {
         /// Why.
         source: ParseError,
     },
+    /// A URL to fetch is not one, or the HTTP client cannot start.
+    #[error(transparent)]
+    Fetch(#[from] newsarc_fetch::FetchError),
+    /// A `--feeds` file could not be read.
+    #[error("cannot read feeds file {path}: {source}")]
+    ReadFeeds {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A line of a `--feeds` file is not an http(s) URL.
+    #[error("{path}:{line}: '{text}' is not an http or https URL")]
+    BadFeedLine {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// The line's text.
+        text: String,
+    },
     /// Writing the output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),

@@ -24,12 +24,14 @@
 
 pub mod diff;
 mod error;
+pub mod fetch;
 pub mod history;
 pub mod ingest;
 mod json;
 pub mod refs;
 pub mod report;
 pub mod show;
+pub mod watch;
 
 use std::path::Path;
 

@@ -41,6 +41,50 @@ pub enum Command {
     Verify(JsonArg),
     /// Serve the store over gRPC (newsarc.v1.Archive, health, reflection).
     Serve(ServeArgs),
+    /// Download pages and archive them (conditional GET; 404/410 recorded as gone).
+    Fetch(FetchArgs),
+    /// Poll RSS/Atom feeds and recheck every known URL on its schedule.
+    Watch(WatchArgs),
+}
+
+/// `fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The pages' URLs (http or https).
+    #[arg(required = true, value_name = "URL")]
+    pub urls: Vec<String>,
+    /// The watch configuration (TOML) whose [fetch] limits and schedule apply.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Extra article-key rules (TOML), tried before the built-in ones.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// One JSON object per URL (JSON Lines).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// A file of feed URLs, one per line (# starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub feeds: PathBuf,
+    /// Run one round (poll the feeds, fetch what is due) and exit: for cron.
+    #[arg(long)]
+    pub once: bool,
+    /// Requests in flight at once, to different hosts [default: 4, or the config's].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_concurrency: Option<u16>,
+    /// Schedule, politeness and HTTP limits (TOML; docs/FETCH.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Extra article-key rules (TOML), tried before the built-in ones.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// JSON Lines: one object per feed, per URL and per round.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `ingest`.

@@ -10,13 +10,16 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use newsarc::Archive;
 use newsarc::diff::{DiffFormat, DiffOptions};
+use newsarc::fetch::{FetchOptions, Recheck};
 use newsarc::history::{ArticlesOptions, LogOptions};
 use newsarc::ingest::IngestOptions;
 use newsarc::show::{ShowFormat, ShowOptions};
+use newsarc::watch::WatchOptions;
+use newsarc::{Archive, Progress};
+use newsarc_fetch::{Fetcher, SystemClock, WatchConfig};
 
-use args::{Cli, Command, DiffFormatArg, ServeArgs};
+use args::{Cli, Command, DiffFormatArg, FetchArgs, ServeArgs, WatchArgs};
 use progress::Bar;
 
 /// What a finished job says about the data.
@@ -179,7 +182,11 @@ fn run_remote(url: &str, command: Command, out: &mut dyn Write) -> anyhow::Resul
             Command::Stats(args) => {
                 newsarc::report::write_stats(&remote.stats().await?, args.json, out)?;
             }
-            Command::Ingest(_) | Command::Verify(_) | Command::Serve(_) => bail!(
+            Command::Ingest(_)
+            | Command::Verify(_)
+            | Command::Serve(_)
+            | Command::Fetch(_)
+            | Command::Watch(_) => bail!(
                 "--remote covers log, show, diff, articles and stats; ingest, verify and serve work on a local store (over gRPC use the Ingest and Verify RPCs)"
             ),
         }
@@ -221,6 +228,103 @@ fn serve(store: &Path, args: ServeArgs, out: &mut dyn Write) -> anyhow::Result<(
         newsarc_server::serve(archive, settings, listener, shutdown_signal()).await?;
         anyhow::Ok(())
     })
+}
+
+/// The watch configuration from `--config`, or the defaults.
+fn watch_config(path: Option<&Path>) -> anyhow::Result<WatchConfig> {
+    match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the config file {}", path.display()))?;
+            Ok(WatchConfig::from_toml(&text, &path.display().to_string())?)
+        }
+        None => Ok(WatchConfig::default()),
+    }
+}
+
+/// Opens (creating) the store with the extra key rules, for fetching.
+fn open_for_fetching(store: &Path, rules: Option<&Path>) -> anyhow::Result<Archive> {
+    std::fs::create_dir_all(store)
+        .with_context(|| format!("cannot create the store directory {}", store.display()))?;
+    let mut archive = Archive::open(store)?;
+    if let Some(rules) = rules {
+        archive.add_rules_file(rules)?;
+    }
+    Ok(archive)
+}
+
+/// Structured logs on stderr when it is not a terminal (a terminal gets
+/// progress bars and a live summary instead); `RUST_LOG` overrides both.
+fn init_logs() {
+    let filter = std::env::var("RUST_LOG").ok();
+    if filter.is_none() && std::io::stderr().is_terminal() {
+        return;
+    }
+    let filter = tracing_subscriber::EnvFilter::new(filter.as_deref().unwrap_or("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn fetch(store: &Path, args: FetchArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
+    let config = watch_config(args.config.as_deref())?;
+    let archive = open_for_fetching(store, args.rules.as_deref())?;
+    let fetcher = Fetcher::new(config.fetch.clone())?;
+    init_logs();
+    let options = FetchOptions {
+        urls: args.urls,
+        json: args.json,
+    };
+    let recheck = Recheck {
+        policy: config.recheck,
+        backoff: config.backoff,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let summary = runtime.block_on(archive.fetch(
+        &fetcher,
+        &options,
+        &recheck,
+        out,
+        &mut Bar::new("fetch"),
+    ))?;
+    Ok(if summary.failed > 0 {
+        Verdict::ProblemsFound
+    } else {
+        Verdict::Clean
+    })
+}
+
+/// Watches until the rounds are done or SIGINT/SIGTERM; everything
+/// reported before the signal is durable.
+fn watch(store: &Path, args: WatchArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
+    let mut config = watch_config(args.config.as_deref())?;
+    if let Some(limit) = args.max_concurrency {
+        config.max_concurrency = usize::from(limit);
+    }
+    let archive = open_for_fetching(store, args.rules.as_deref())?;
+    let fetcher = Fetcher::new(config.fetch.clone())?;
+    init_logs();
+    let options = WatchOptions {
+        feeds: args.feeds,
+        rounds: args.once.then_some(1),
+        config,
+        json: args.json,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let mut bar = Bar::new("watch");
+    runtime.block_on(async {
+        tokio::select! {
+            rounds = archive.watch(&fetcher, &SystemClock, &options, out, &mut bar) => {
+                rounds?;
+            }
+            () = shutdown_signal() => {}
+        }
+        anyhow::Ok(())
+    })?;
+    bar.finish();
+    Ok(Verdict::Clean)
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
@@ -321,6 +425,8 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
             serve(&store, args, out)?;
             Ok(Verdict::Clean)
         }
+        Command::Fetch(args) => fetch(&store, args, out),
+        Command::Watch(args) => watch(&store, args, out),
         Command::Verify(args) => {
             let report = open_existing(&store)?.verify(args.json, out, &mut Bar::new("verify"))?;
             Ok(if report.ok() {

@@ -219,11 +219,18 @@ impl Fetcher {
             url: url.into(),
             limit,
         };
-        if response.content_length().is_some_and(|length| length > limit) {
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit)
+        {
             return Err(too_large());
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|err| self.error(url, &err))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|err| self.error(url, &err))?
+        {
             if body.len() as u64 + chunk.len() as u64 > limit {
                 return Err(too_large());
             }

@@ -89,7 +89,9 @@ impl WatchConfig {
         }
         let recheck = match file.recheck {
             Some(tiers) if tiers.iter().any(|tier| tier.every.is_zero()) => {
-                return Err(refuse("a recheck tier's `every` must be more than 0".into()));
+                return Err(refuse(
+                    "a recheck tier's `every` must be more than 0".into(),
+                ));
             }
             Some(tiers) => RecheckPolicy::new(tiers),
             None => defaults.recheck,
@@ -149,7 +151,10 @@ mod tests {
 
     #[test]
     fn an_empty_file_is_the_defaults() {
-        assert_eq!(WatchConfig::from_toml("", "x").unwrap(), WatchConfig::default());
+        assert_eq!(
+            WatchConfig::from_toml("", "x").unwrap(),
+            WatchConfig::default()
+        );
     }
 
     #[test]

@@ -75,6 +75,9 @@ mod tests {
     #[test]
     fn garbage_names_the_feed() {
         let err = article_urls(b"<html>no feed</html>", "https://example.org/f").unwrap_err();
-        assert!(err.to_string().starts_with("https://example.org/f: "), "{err}");
+        assert!(
+            err.to_string().starts_with("https://example.org/f: "),
+            "{err}"
+        );
     }
 }

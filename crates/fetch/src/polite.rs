@@ -116,15 +116,22 @@ mod tests {
         let clock = ManualClock::new(Millis::from_millis(0));
         let gate = HostGate::new(Duration::from_secs(2));
         let started = Mutex::new(Vec::new());
-        let jobs = ["https://a.example/1", "https://b.example/1", "https://a.example/2"]
-            .map(|url| (url.to_owned(), ()))
-            .to_vec();
+        let jobs = [
+            "https://a.example/1",
+            "https://b.example/1",
+            "https://a.example/2",
+        ]
+        .map(|url| (url.to_owned(), ()))
+        .to_vec();
         for_each_polite(&clock, &gate, jobs, 4, |url, ()| {
             started
                 .lock()
                 .unwrap()
                 .push((url.clone(), clock.now().as_millis()));
-            async move { url.ends_with("b.example/1").then(|| Duration::from_secs(60)) }
+            async move {
+                url.ends_with("b.example/1")
+                    .then(|| Duration::from_secs(60))
+            }
         })
         .await;
         let started = started.into_inner().unwrap();
@@ -133,7 +140,15 @@ mod tests {
         assert_eq!(time_of("https://b.example/1"), 0);
         assert_eq!(time_of("https://a.example/2"), 2_000);
         // b asked for a minute's rest: the gate holds b back, not a.
-        assert_eq!(gate.ready_at("b.example", Millis::from_millis(2_000)).as_millis(), 60_000);
-        assert_eq!(gate.ready_at("a.example", Millis::from_millis(5_000)).as_millis(), 5_000);
+        assert_eq!(
+            gate.ready_at("b.example", Millis::from_millis(2_000))
+                .as_millis(),
+            60_000
+        );
+        assert_eq!(
+            gate.ready_at("a.example", Millis::from_millis(5_000))
+                .as_millis(),
+            5_000
+        );
     }
 }

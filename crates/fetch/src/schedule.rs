@@ -67,8 +67,8 @@ impl RecheckPolicy {
     /// When to check an article next, given when its text last changed and
     /// the time of the check just made; `None`: never again.
     pub fn next_check(&self, last_change: Millis, now: Millis) -> Option<Millis> {
-        let age = u64::try_from(now.as_millis().saturating_sub(last_change.as_millis()))
-            .unwrap_or(0);
+        let age =
+            u64::try_from(now.as_millis().saturating_sub(last_change.as_millis())).unwrap_or(0);
         self.tiers
             .iter()
             .find(|tier| u128::from(age) < tier.changed_within.as_millis())

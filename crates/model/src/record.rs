@@ -233,6 +233,25 @@ pub struct UrlRecord {
     pub next_check: Option<Millis>,
 }
 
+impl UrlRecord {
+    /// A URL first seen at `now` (in `feed`, if any), due at once.
+    pub fn new(url: &str, feed: Option<&str>, now: Millis) -> Self {
+        Self {
+            url: url.to_owned(),
+            article: None,
+            feed: feed.map(str::to_owned),
+            added_at: now,
+            etag: None,
+            last_modified: None,
+            last_attempt: None,
+            last_change: None,
+            failures: 0,
+            gone: false,
+            next_check: Some(now),
+        }
+    }
+}
+
 impl Record for UrlRecord {
     const KIND: &'static str = "url";
     const VERSION: u32 = 1;

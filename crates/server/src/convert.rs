@@ -1,8 +1,7 @@
 //! Conversions between newsarc's types and the protocol's.
 
 use newsarc_model::record::{
-    ArticleRecord, EventKind, EventRecord, HttpFacts, ObservationRecord,
-    RevisionRecord,
+    ArticleRecord, EventKind, EventRecord, HttpFacts, ObservationRecord, RevisionRecord,
 };
 use newsarc_model::{Digest, Millis, RevisionId};
 use prost_types::Timestamp;

@@ -392,11 +392,11 @@ impl Store {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let mut counters = self.counters()?;
-        let mut article = self.article(&fetch.article)?.ok_or_else(|| {
-            StoreError::MissingArticle {
-                key: fetch.article.clone(),
-            }
-        })?;
+        let mut article =
+            self.article(&fetch.article)?
+                .ok_or_else(|| StoreError::MissingArticle {
+                    key: fetch.article.clone(),
+                })?;
         let head = self.revision(&article.latest)?;
         let mut batch = WriteBatch::default();
         let reappeared = article.gone_since.is_some();
@@ -444,11 +444,11 @@ impl Store {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let mut counters = self.counters()?;
-        let mut article = self.article(&fetch.article)?.ok_or_else(|| {
-            StoreError::MissingArticle {
-                key: fetch.article.clone(),
-            }
-        })?;
+        let mut article =
+            self.article(&fetch.article)?
+                .ok_or_else(|| StoreError::MissingArticle {
+                    key: fetch.article.clone(),
+                })?;
         if article.gone_since.is_some() {
             return Ok(None);
         }
@@ -741,9 +741,9 @@ impl Store {
                     .map(u64::from_be_bytes)
                     .ok_or_else(|| corrupt("malformed key".into()))?;
                 let entry = match value.split_first() {
-                    Some((&keys::EVENT, id)) if id.len() == 32 => {
-                        LogEntry::Event(Digest::from_slice(id).map_err(|err| corrupt(err.to_string()))?)
-                    }
+                    Some((&keys::EVENT, id)) if id.len() == 32 => LogEntry::Event(
+                        Digest::from_slice(id).map_err(|err| corrupt(err.to_string()))?,
+                    ),
                     _ => LogEntry::Revision(RevisionId(
                         Digest::from_slice(&value).map_err(|err| corrupt(err.to_string()))?,
                     )),

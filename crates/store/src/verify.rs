@@ -287,7 +287,11 @@ impl Walk<'_> {
         self.article_events(&key, article)
     }
 
-    fn article_events(&mut self, key: &ArticleKey, article: &ArticleRecord) -> Result<(), StoreError> {
+    fn article_events(
+        &mut self,
+        key: &ArticleKey,
+        article: &ArticleRecord,
+    ) -> Result<(), StoreError> {
         let mut expected_number = 1u32;
         let mut last_kind = None;
         for entry in self

@@ -4,8 +4,12 @@
 // A test that meets an unexpected value should stop right there.
 #![allow(clippy::unwrap_used)]
 
+mod fetch;
 mod ingest;
 mod read;
+#[path = "../../../../tests/support/site.rs"]
+mod site;
+mod watch;
 
 use std::path::PathBuf;
 
