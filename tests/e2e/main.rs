@@ -5,8 +5,11 @@
 #![allow(clippy::unwrap_used)]
 
 mod damage;
+mod fetch;
 mod jobs;
 mod serve;
+#[path = "../support/site.rs"]
+mod site;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -63,7 +63,7 @@ fn serve_refuses_an_open_address_without_a_token_or_read_only() {
 }
 
 /// Starts `newsarc serve` on a free port over `store`; returns it and its URL.
-fn start_server(store: &std::path::Path) -> (std::process::Child, String) {
+pub(crate) fn start_server(store: &std::path::Path) -> (std::process::Child, String) {
     let mut server = Command::new(env!("CARGO_BIN_EXE_newsarc"))
         .arg("--store")
         .arg(store)

@@ -3,6 +3,9 @@
 //! server that never answers), and every request is recorded. The server
 //! stops when the test's runtime ends.
 
+// Shared by several test binaries, each using part of it.
+#![allow(dead_code)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 

@@ -421,7 +421,7 @@ impl Archive {
 }
 
 /// Refuses what is not an absolute http(s) URL.
-pub(crate) fn check_url(url: &str) -> Result<(), FetchError> {
+pub fn check_url(url: &str) -> Result<(), FetchError> {
     match url::Url::parse(url) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(()),
         _ => Err(FetchError::BadUrl { url: url.into() }),

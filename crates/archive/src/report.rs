@@ -17,6 +17,10 @@ pub struct Stats {
     pub revisions: u64,
     /// Unchanged fetches recorded.
     pub observations: u64,
+    /// Article events (gone, reappeared) recorded.
+    pub events: u64,
+    /// Fetches that produced no page.
+    pub failed_attempts: u64,
     /// Total size of the distinct documents.
     pub raw_bytes: u64,
     /// Bytes the whole store directory takes on disk.
@@ -50,11 +54,17 @@ pub fn write_stats(
         json::write_document(out, stats)?;
         return Ok(());
     }
-    writeln!(out, "articles      {}", stats.articles)?;
-    writeln!(out, "revisions     {}", stats.revisions)?;
-    writeln!(out, "observations  {}", stats.observations)?;
-    writeln!(out, "raw_bytes     {}", stats.raw_bytes)?;
-    write!(out, "stored_bytes  {}", stats.stored_bytes)?;
+    for (label, figure) in [
+        ("articles", stats.articles),
+        ("revisions", stats.revisions),
+        ("observations", stats.observations),
+        ("events", stats.events),
+        ("failed_attempts", stats.failed_attempts),
+        ("raw_bytes", stats.raw_bytes),
+    ] {
+        writeln!(out, "{label:<16} {figure}")?;
+    }
+    write!(out, "{:<16} {}", "stored_bytes", stats.stored_bytes)?;
     if stats.raw_bytes > 0 {
         write!(
             out,
@@ -84,6 +94,8 @@ impl Archive {
             articles: counters.articles,
             revisions: counters.revisions,
             observations: counters.observations,
+            events: counters.events,
+            failed_attempts: counters.failed_attempts,
             raw_bytes: counters.raw_bytes,
             stored_bytes: self.store.disk_bytes()?,
         })

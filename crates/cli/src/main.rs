@@ -269,6 +269,10 @@ fn init_logs() {
 }
 
 fn fetch(store: &Path, args: FetchArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
+    // A typo is refused before a store is created or opened.
+    for url in &args.urls {
+        newsarc::fetch::check_url(url)?;
+    }
     let config = watch_config(args.config.as_deref())?;
     let archive = open_for_fetching(store, args.rules.as_deref())?;
     let fetcher = Fetcher::new(config.fetch.clone())?;

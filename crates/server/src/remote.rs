@@ -251,6 +251,8 @@ impl Remote {
             articles: stats.articles,
             revisions: stats.revisions,
             observations: stats.observations,
+            events: stats.events,
+            failed_attempts: stats.failed_attempts,
             raw_bytes: stats.raw_bytes,
             stored_bytes: stats.stored_bytes,
         })

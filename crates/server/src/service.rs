@@ -643,6 +643,8 @@ impl pb::archive_server::Archive for ArchiveService {
                 observations: stats.observations,
                 raw_bytes: stats.raw_bytes,
                 stored_bytes: stats.stored_bytes,
+                events: stats.events,
+                failed_attempts: stats.failed_attempts,
             }))
         })
         .await

@@ -189,3 +189,73 @@ async fn eight_concurrent_ingesters_on_the_same_articles_keep_one_chain_each() {
     let _ = ARTICLE;
     server.stop().await;
 }
+
+/// An article of two revisions whose URL then answered 404.
+async fn gone_article(
+    server: &crate::Running,
+) -> newsarc_server::pb::archive_client::ArchiveClient<tonic::transport::Channel> {
+    let mut client = server.client().await;
+    ingest_revisions(&mut client, 2).await;
+    let article = server.archive.resolve_article(ARTICLE).unwrap();
+    server
+        .archive
+        .store()
+        .add_gone(&newsarc_store::BodilessFetch {
+            article: article.key,
+            fetched_at: newsarc_model::Millis::from_millis(5_000_000),
+            http: newsarc_model::record::HttpFacts {
+                url: ARTICLE.into(),
+                final_url: ARTICLE.into(),
+                status: 410,
+                ..Default::default()
+            },
+        })
+        .unwrap()
+        .unwrap();
+    client
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_history_and_watch_carry_gone_events() {
+    let server = start(settings()).await;
+    let mut client = gone_article(&server).await;
+
+    let history = client
+        .list_history(pb::ListHistoryRequest {
+            article: ARTICLE.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let last = history.entries.last().unwrap().entry.clone().unwrap();
+    let pb::history_entry::Entry::Event(event) = last else {
+        panic!("the history should end with the gone event: {last:?}");
+    };
+    assert_eq!((event.kind.as_str(), event.number), ("gone", 1));
+    assert_eq!(event.http.unwrap().status, 410);
+
+    let mut watch = client
+        .watch(pb::WatchRequest { since_seq: 0 })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut entries = Vec::new();
+    for _ in 0..3 {
+        let entry = watch.next().await.unwrap().unwrap();
+        entries.push((
+            entry.seq,
+            entry.revision.is_some(),
+            entry.event.map(|event| event.kind),
+        ));
+    }
+    assert_eq!(
+        entries,
+        [
+            (1, true, None),
+            (2, true, None),
+            (3, false, Some("gone".into()))
+        ]
+    );
+    server.stop().await;
+}

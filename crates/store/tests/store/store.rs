@@ -52,6 +52,94 @@ fn revisions_observations_and_articles_are_recorded(backend: &Backend) {
     assert_eq!(counters.raw_bytes, (one.len() + two.len()) as u64);
 }
 
+fn gone_and_reappeared_events_join_the_history_and_the_log(backend: &Backend) {
+    use newsarc_model::record::{EventKind, HttpFacts, ObservationKind};
+    use newsarc_store::{BodilessFetch, LogEntry};
+
+    let store = backend.store();
+    let key = newsarc_model::ArticleKey::new("example.org/a").unwrap();
+    let body = document(1);
+    let first = store
+        .add_fetch(&fetch("example.org/a", &body, 1_000, "A"))
+        .unwrap();
+    let bodiless = |at: i64, status: u16| BodilessFetch {
+        article: key.clone(),
+        fetched_at: Millis::from_millis(at),
+        http: HttpFacts {
+            url: "https://example.org/a".into(),
+            final_url: "https://example.org/a".into(),
+            status,
+            ..HttpFacts::default()
+        },
+    };
+    let gone = store.add_gone(&bodiless(2_000, 404)).unwrap().unwrap();
+    // Gone twice is one event.
+    assert_eq!(store.add_gone(&bodiless(3_000, 410)).unwrap(), None);
+    let article = store.article(&key).unwrap().unwrap();
+    assert_eq!(
+        (article.events, article.gone_since),
+        (1, Some(Millis::from_millis(2_000)))
+    );
+    // A 304 after gone: back, and seen unchanged.
+    let back = store.add_not_modified(&bodiless(4_000, 304)).unwrap();
+    assert_eq!(
+        (back.outcome, back.reappeared),
+        (Outcome::NotModified, true)
+    );
+    assert_eq!(back.revision, first.revision);
+    let second = store
+        .add_fetch(&fetch("example.org/a", &document(2), 5_000, "A"))
+        .unwrap();
+    assert!(!second.reappeared);
+    store.flush().unwrap();
+
+    let events = store.events(&key).unwrap();
+    let kinds: Vec<_> = events.iter().map(|(_, event)| event.kind).collect();
+    assert_eq!(kinds, [EventKind::Gone, EventKind::Reappeared]);
+    assert_eq!(events[0].0, gone);
+    assert_eq!(events[0].1.latest, first.revision);
+    assert_eq!(
+        store.observations(&key).unwrap()[0].kind,
+        ObservationKind::NotModified
+    );
+    let log: Vec<LogEntry> = store
+        .log_from(1, 10)
+        .unwrap()
+        .into_iter()
+        .map(|(_, entry)| entry)
+        .collect();
+    assert_eq!(
+        log,
+        [
+            LogEntry::Revision(first.revision),
+            LogEntry::Event(gone),
+            LogEntry::Event(events[1].0),
+            LogEntry::Revision(second.revision),
+        ]
+    );
+    let counters = store.counters().unwrap();
+    assert_eq!(
+        (counters.revisions, counters.events, counters.log_len()),
+        (2, 2, 4)
+    );
+    let report = store.verify(&mut |_| {}).unwrap();
+    assert!(report.ok(), "{:?}", report.findings);
+}
+
+fn a_bodiless_fetch_of_an_unknown_article_is_refused(backend: &Backend) {
+    let store = backend.store();
+    let key = newsarc_model::ArticleKey::new("example.org/none").unwrap();
+    let err = store
+        .add_gone(&newsarc_store::BodilessFetch {
+            article: key,
+            fetched_at: Millis::from_millis(0),
+            http: Default::default(),
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("example.org/none"), "{err}");
+    assert_eq!(store.counters().unwrap().events, 0);
+}
+
 fn article_pages_resume_after_a_key(backend: &Backend) {
     let store = backend.store();
     for name in ["a", "b", "b2", "c"] {
@@ -174,6 +262,8 @@ fn a_newer_store_format_is_refused_by_name(backend: &Backend) {
 crate::on_every_backend!(
     revisions_observations_and_articles_are_recorded,
     article_pages_resume_after_a_key,
+    gone_and_reappeared_events_join_the_history_and_the_log,
+    a_bodiless_fetch_of_an_unknown_article_is_refused,
     revision_ids_hash_the_stored_record,
     later_revisions_are_stored_as_deltas_and_read_back_exactly,
     flip_flopping_content_makes_revisions_but_stores_the_blob_once,

@@ -145,7 +145,62 @@ fn an_index_entry_to_nothing_is_dangling_index(backend: &Backend) {
     assert_eq!(kinds(&store), BTreeSet::from(["dangling_index"]));
 }
 
+/// A store whose article `example.org/a` went gone at t=10.
+fn with_gone_event(backend: &Backend) -> (Store, Digest) {
+    let (store, _) = populated(backend);
+    let event = store
+        .add_gone(&newsarc_store::BodilessFetch {
+            article: ArticleKey::new("example.org/a").unwrap(),
+            fetched_at: newsarc_model::Millis::from_millis(10),
+            http: newsarc_model::record::HttpFacts {
+                status: 404,
+                ..Default::default()
+            },
+        })
+        .unwrap()
+        .unwrap();
+    assert!(store.verify(&mut |_| {}).unwrap().ok());
+    (store, event)
+}
+
+fn a_tampered_event_is_corrupt_and_never_served(backend: &Backend) {
+    let (store, event) = with_gone_event(backend);
+    let mut bytes = store.engine().get(&keys::event(&event)).unwrap().unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    put(&store, keys::event(&event), bytes);
+    assert!(kinds(&store).contains("corrupt_record"));
+    let key = ArticleKey::new("example.org/a").unwrap();
+    assert!(store.events(&key).unwrap_err().is_corruption());
+}
+
+fn a_removed_event_is_found_from_its_index_and_the_log(backend: &Backend) {
+    let (store, event) = with_gone_event(backend);
+    remove(&store, keys::event(&event));
+    let found = kinds(&store);
+    assert!(found.contains("dangling_index"), "{found:?}");
+}
+
+fn an_article_that_forgot_it_is_gone_is_stale(backend: &Backend) {
+    use newsarc_model::record::ArticleRecord;
+    let (store, _) = with_gone_event(backend);
+    let key = ArticleKey::new("example.org/a").unwrap();
+    let article = ArticleRecord {
+        gone_since: None,
+        ..store.article(&key).unwrap().unwrap()
+    };
+    put(
+        &store,
+        keys::article(&key),
+        codec::encode(&article).unwrap(),
+    );
+    assert_eq!(kinds(&store), BTreeSet::from(["stale_article"]));
+}
+
 crate::on_every_backend!(
+    a_tampered_event_is_corrupt_and_never_served,
+    a_removed_event_is_found_from_its_index_and_the_log,
+    an_article_that_forgot_it_is_gone_is_stale,
     a_clean_store_has_no_findings,
     a_flipped_byte_inside_a_blob_is_corrupt_blob,
     a_flipped_byte_in_a_stored_value_is_never_served,
