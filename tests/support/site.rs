@@ -27,6 +27,11 @@ pub enum Route {
     },
     /// This status with an empty body, and `Retry-After` when given.
     Status(u16, Option<u64>),
+    /// 200 with a body already encoded as `encoding` (`Content-Encoding`).
+    Encoded {
+        body: Vec<u8>,
+        encoding: &'static str,
+    },
     /// 302 to this path.
     Redirect(String),
     /// Never answers.
@@ -198,6 +203,12 @@ async fn respond(route: Option<Route>, headers: &HeaderMap) -> Response {
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
+        }
+        Some(Route::Encoded { body, encoding }) => {
+            let response_headers = response.headers_mut();
+            response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+            response_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+            *response.body_mut() = Body::from(body);
         }
         Some(Route::Redirect(to)) => {
             *response.status_mut() = StatusCode::FOUND;

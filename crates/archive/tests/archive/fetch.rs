@@ -334,6 +334,66 @@ async fn a_503_with_retry_after_waits_at_least_that_long() {
     assert_eq!(archive.store().counters().unwrap().revisions, 0);
 }
 
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[tokio::test]
+async fn a_gzip_page_is_stored_decoded_and_a_gzip_bomb_is_refused() {
+    let site = Site::start().await;
+    let archive = Archive::in_memory();
+    let html = crate::site::article_html("Packed", "Sent compressed.");
+    site.route(
+        "/gz",
+        Route::Encoded {
+            body: gzip(html.as_bytes()),
+            encoding: "gzip",
+        },
+    );
+    let report = fetch(&archive, &site.url("/gz"), 0).await;
+    assert_eq!(report.outcome, FetchOutcome::NewArticle);
+    let sent = &site.seen_at("/gz")[0].headers["accept-encoding"];
+    assert!(sent.to_str().unwrap().contains("gzip"), "{sent:?}");
+    let revision = report.revision.unwrap();
+    let record = archive
+        .store()
+        .revision(&revision.parse().unwrap())
+        .unwrap();
+    assert_eq!(archive.store().blob(&record.blob).unwrap(), html.as_bytes());
+
+    // 1 MB of zeros is 1 KB on the wire: the limit counts decoded bytes.
+    site.route(
+        "/bomb",
+        Route::Encoded {
+            body: gzip(&vec![0u8; 1024 * 1024]),
+            encoding: "gzip",
+        },
+    );
+    let bomb = fetch(&archive, &site.url("/bomb"), 0).await;
+    assert_eq!(bomb.outcome, FetchOutcome::Failed);
+    assert!(bomb.error.unwrap().contains("larger than the limit"));
+}
+
+#[tokio::test]
+async fn a_tls_handshake_that_fails_is_a_failed_attempt() {
+    let site = Site::start().await;
+    let archive = Archive::in_memory();
+    site.article("/a", "T", "Text.", None);
+    // The site speaks plain HTTP: a TLS client's handshake cannot succeed.
+    let url = site.url("/a").replacen("http://", "https://", 1);
+    let report = fetch(&archive, &url, 0).await;
+    assert_eq!(report.outcome, FetchOutcome::Failed);
+    let error = report.error.unwrap();
+    assert!(error.starts_with(&url), "{error}");
+    // The causes are kept, not only reqwest's "error sending request".
+    assert!(error.contains("Connect"), "{error}");
+    assert_eq!(archive.store().counters().unwrap().revisions, 0);
+    assert_eq!(archive.store().failed_attempts(&url).unwrap().len(), 1);
+}
+
 #[tokio::test]
 async fn a_page_that_is_not_an_article_is_a_failed_attempt() {
     let site = Site::start().await;
