@@ -1,5 +1,7 @@
 //! Figures the bench binaries share: medians and percentiles.
 
+#![allow(dead_code)] // each bench uses part of it
+
 /// The median (upper middle) of `values`.
 pub fn median(values: &mut [f64]) -> f64 {
     percentile(values, 0.5)

@@ -9,6 +9,9 @@ mod ingest;
 mod read;
 #[path = "../../../../tests/support/site.rs"]
 mod site;
+#[path = "../../../../benches/synth.rs"]
+mod synth;
+mod synthetic;
 mod watch;
 
 use std::path::PathBuf;

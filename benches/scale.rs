@@ -1,0 +1,233 @@
+//! The scale run: ingest synthetic news revisions (`benches/synth.rs`) into
+//! a sled store up to NewsEdits scale, and report the ingest rate per chunk,
+//! history latency as the store grows, store size, peak RSS, and verify
+//! throughput at the end. Prints markdown, a row per chunk as it goes.
+//!
+//! Run: `cargo bench -p newsarc --bench scale -- [--quick] [--revisions N]
+//! [--chunk N] [--cache-mib N] [--seed N] [--dir DIR]`
+//! (default 1,000,000 revisions in chunks of 100,000; `--quick` is 100,000
+//! in chunks of 10,000; the sled cache defaults to 256 MiB).
+
+#[path = "synth.rs"]
+mod synth;
+#[path = "measure.rs"]
+mod measure;
+
+use std::io::Write;
+use std::time::Instant;
+
+use measure::percentile;
+use newsarc::Archive;
+use newsarc_model::Millis;
+use newsarc_parse::DocumentHint;
+use newsarc_store::Store;
+use rand::{RngExt, SeedableRng};
+
+/// Files are flushed in groups, as `newsarc ingest` does.
+const FLUSH_EVERY: u64 = 256;
+/// History lookups timed after each chunk.
+const HISTORY_SAMPLES: usize = 200;
+
+struct Options {
+    revisions: u64,
+    chunk: u64,
+    cache_mib: u64,
+    seed: u64,
+    dir: Option<std::path::PathBuf>,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        revisions: 1_000_000,
+        chunk: 100_000,
+        cache_mib: 256,
+        seed: 1,
+        dir: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut number = |name: &str| -> u64 {
+            args.next()
+                .and_then(|value| value.parse().ok())
+                .unwrap_or_else(|| panic!("{name} takes a number"))
+        };
+        match arg.as_str() {
+            "--quick" => {
+                options.revisions = 100_000;
+                options.chunk = 10_000;
+            }
+            "--revisions" => options.revisions = number("--revisions"),
+            "--chunk" => options.chunk = number("--chunk"),
+            "--cache-mib" => options.cache_mib = number("--cache-mib"),
+            "--seed" => options.seed = number("--seed"),
+            "--dir" => options.dir = args.next().map(Into::into),
+            // cargo bench passes --bench to every bench binary.
+            "--bench" => {}
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    options
+}
+
+/// (current, peak) resident set size in MiB, from /proc.
+fn rss_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+            .map_or(f64::NAN, |kib| kib / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// p50 and p99 of `samples` history lookups of random stored articles.
+fn history_latency(archive: &Archive, keys: &[String], samples: usize, seed: u64) -> (f64, f64) {
+    let mut random = rand_pcg::Pcg64::seed_from_u64(seed);
+    let mut millis: Vec<f64> = (0..samples)
+        .map(|_| {
+            let key = &keys[random.random_range(0..keys.len())];
+            let started = Instant::now();
+            let history = archive.history_of(key, false).expect("history");
+            assert!(!history.revisions.is_empty());
+            started.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    (
+        percentile(&mut millis, 0.5),
+        percentile(&mut millis, 0.99),
+    )
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("model name"))
+                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cores} cores, {cpu}")
+}
+
+fn main() {
+    let options = options();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = options.dir.clone().unwrap_or_else(|| temp.path().join("store"));
+    let store =
+        Store::open_with_cache(&dir, options.cache_mib * 1024 * 1024).expect("open the store");
+    let archive = Archive::with_store(store);
+
+    println!(
+        "Scale run: {} synthetic revisions (seed {}), chunks of {}, sled cache {} MiB; {}; {}",
+        options.revisions,
+        options.seed,
+        options.chunk,
+        options.cache_mib,
+        machine(),
+        Millis::now()
+    );
+    println!();
+    println!(
+        "| revisions | chunk rev/s | chunk MB/s | store MiB | RSS MiB | history p50 ms | history p99 ms |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let mut keys: Vec<String> = Vec::new();
+    let mut seen_urls = std::collections::HashSet::new();
+    let (mut chunk_started, mut chunk_bytes, mut chunk_first) = (Instant::now(), 0u64, 0u64);
+    let mut rates = Vec::new();
+    let started = Instant::now();
+    let mut raw_bytes = 0u64;
+    for (index, revision) in synth::Synth::new(options.seed)
+        .take(options.revisions as usize)
+        .enumerate()
+    {
+        let done = index as u64 + 1;
+        let stored = archive
+            .ingest_document(
+                &revision.bytes,
+                &revision.url,
+                Millis::from_millis(revision.fetched_at),
+                &DocumentHint::default(),
+                None,
+            )
+            .expect("store")
+            .expect("every synthetic page parses");
+        if seen_urls.insert(revision.url) {
+            keys.push(stored.article);
+        }
+        chunk_bytes += revision.bytes.len() as u64;
+        raw_bytes += revision.bytes.len() as u64;
+        if done % FLUSH_EVERY == 0 {
+            archive.store().flush().expect("flush");
+        }
+        if done % options.chunk == 0 || done == options.revisions {
+            archive.store().flush().expect("flush");
+            let seconds = chunk_started.elapsed().as_secs_f64();
+            let rate = (done - chunk_first) as f64 / seconds;
+            rates.push(rate);
+            let (p50, p99) = history_latency(&archive, &keys, HISTORY_SAMPLES, done);
+            let store_mib = archive.store().disk_bytes().expect("size") as f64 / 1048576.0;
+            println!(
+                "| {done} | {rate:.0} | {:.1} | {store_mib:.0} | {:.0} | {p50:.3} | {p99:.3} |",
+                chunk_bytes as f64 / seconds / 1e6,
+                rss_mib().0,
+            );
+            std::io::stdout().flush().expect("stdout");
+            chunk_started = Instant::now();
+            chunk_bytes = 0;
+            chunk_first = done;
+        }
+    }
+    let ingest_seconds = started.elapsed().as_secs_f64();
+
+    let (p50, p99) = history_latency(&archive, &keys, 2_000, 99);
+    let verify_started = Instant::now();
+    let report = archive.store().verify(&mut |_| {}).expect("verify");
+    let verify_seconds = verify_started.elapsed().as_secs_f64();
+    assert!(report.ok(), "verify found {:?}", &report.findings[..1]);
+    let counters = archive.store().counters().expect("counters");
+    let disk = archive.store().disk_bytes().expect("size");
+    let (_, peak) = rss_mib();
+
+    println!();
+    println!("| at the end | figure |");
+    println!("|---|---|");
+    println!(
+        "| revisions, articles | {} revisions of {} articles ({:.2} per article) |",
+        counters.revisions,
+        counters.articles,
+        counters.revisions as f64 / counters.articles as f64
+    );
+    println!(
+        "| fetched bytes (observations included) | {:.1} MB; distinct documents {:.1} MB |",
+        raw_bytes as f64 / 1e6,
+        counters.raw_bytes as f64 / 1e6
+    );
+    println!(
+        "| whole ingest | {ingest_seconds:.0} s, {:.0} rev/s |",
+        options.revisions as f64 / ingest_seconds
+    );
+    if let (Some(first), Some(last)) = (rates.first(), rates.last()) {
+        println!(
+            "| last chunk's rate / first chunk's | {:.2} |",
+            last / first
+        );
+    }
+    println!(
+        "| store on disk | {:.0} MiB ({:.3}× the distinct documents) |",
+        disk as f64 / 1048576.0,
+        disk as f64 / counters.raw_bytes as f64
+    );
+    println!("| peak RSS | {peak:.0} MiB |");
+    println!("| history p50 / p99 (2,000 random articles) | {p50:.3} / {p99:.3} ms |");
+    println!(
+        "| verify | {verify_seconds:.0} s: {:.0} objects/s, {:.1} MB/s of stored values, {:.1} MB/s of documents |",
+        report.objects as f64 / verify_seconds,
+        report.bytes as f64 / verify_seconds / 1e6,
+        counters.raw_bytes as f64 / verify_seconds / 1e6
+    );
+}
