@@ -25,7 +25,7 @@ mod corpus_pairs;
 #[path = "measure.rs"]
 mod measure;
 
-use measure::{median, percentile};
+use measure::{machine, median, percentile};
 
 fn run_quietly(command: &mut Command) {
     let status = command
@@ -38,20 +38,6 @@ fn run_quietly(command: &mut Command) {
         status.code().is_some_and(|code| code <= 1),
         "{command:?} failed"
     );
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cores} cores, {cpu}")
 }
 
 fn main() {

@@ -8,33 +8,14 @@
 //! Run: `cargo bench -p newsarc-cli --bench grpc_load`
 //! (`NEWSARC_BENCH_REQUESTS` per run, default 2000; 3 rounds). Prints markdown.
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use newsarc::Archive;
-use newsarc_model::Millis;
 use newsarc_parse::DocumentHint;
 use newsarc_server::pb;
 use tonic::transport::Channel;
-
-#[derive(serde::Deserialize)]
-struct Manifest {
-    articles: Vec<ManifestArticle>,
-}
-
-#[derive(serde::Deserialize)]
-struct ManifestArticle {
-    id: String,
-    revisions: Vec<ManifestRevision>,
-}
-
-#[derive(serde::Deserialize)]
-struct ManifestRevision {
-    file: String,
-    commit_time_utc: String,
-}
 
 /// A small deterministic generator, so every run asks for the same articles.
 struct Lcg(u64);
@@ -49,6 +30,8 @@ impl Lcg {
     }
 }
 
+#[path = "corpus_git.rs"]
+mod corpus_git;
 #[path = "measure.rs"]
 mod measure;
 
@@ -112,85 +95,11 @@ async fn load(channels: &[Channel], requests: usize, keys: Arc<Vec<String>>, hea
     }
 }
 
-/// Builds the git repository with `git fast-import`; returns the file of
-/// each article.
-fn git_repository(
-    dir: &std::path::Path,
-    corpus: &std::path::Path,
-    manifest: &Manifest,
-) -> Vec<String> {
-    let mut revisions: Vec<(Millis, &str, &str)> = manifest
-        .articles
-        .iter()
-        .flat_map(|a| {
-            a.revisions.iter().map(move |r| {
-                (
-                    r.commit_time_utc.parse::<Millis>().expect("time"),
-                    a.id.as_str(),
-                    r.file.as_str(),
-                )
-            })
-        })
-        .collect();
-    revisions.sort();
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .current_dir(dir)
-            .args(args)
-            .status()
-            .expect("git")
-    };
-    git(&["init", "-q"]);
-    let mut import = Command::new("git")
-        .current_dir(dir)
-        .args(["fast-import", "--quiet"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("git fast-import");
-    let mut stream = import.stdin.take().expect("stdin");
-    // Consecutive commits to one branch in one stream chain up by themselves.
-    for (time, id, file) in &revisions {
-        let bytes = std::fs::read(corpus.join(file)).expect("read corpus file");
-        let seconds = time.as_millis() / 1000;
-        write!(
-            stream,
-            "commit refs/heads/master\ncommitter bench <bench@example.invalid> {seconds} +0000\ndata 6\nupdate\n"
-        )
-        .expect("write");
-        writeln!(
-            stream,
-            "M 644 inline articles/{id}.md\ndata {}",
-            bytes.len()
-        )
-        .expect("write");
-        stream.write_all(&bytes).expect("write");
-        writeln!(stream).expect("write");
-    }
-    drop(stream);
-    assert!(import.wait().expect("fast-import").success());
-    git(&["checkout", "-q", "master"]);
-    manifest
-        .articles
-        .iter()
-        .map(|a| format!("articles/{}.md", a.id))
-        .collect()
-}
-
 fn main() {
-    let dir = std::env::var_os("NEWSARC_CORPUS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../../shared/corpus/news-revisions")
-        });
-    let Ok(manifest_bytes) = std::fs::read(dir.join("manifest.json")) else {
-        eprintln!(
-            "the public corpus is not at {} (set NEWSARC_CORPUS): nothing to measure",
-            dir.display()
-        );
+    let Some(dir) = corpus_git::corpus_dir() else {
         return;
     };
-    let manifest: Manifest = serde_json::from_slice(&manifest_bytes).expect("manifest");
+    let revisions = corpus_git::revisions_in_fetch_order(&dir);
     let requests: usize = std::env::var("NEWSARC_BENCH_REQUESTS")
         .ok()
         .and_then(|r| r.parse().ok())
@@ -198,23 +107,13 @@ fn main() {
 
     let store = tempfile::tempdir().expect("temp dir");
     let archive = Archive::open(store.path()).expect("store");
-    let mut plan: Vec<(Millis, std::path::PathBuf)> = manifest
-        .articles
-        .iter()
-        .flat_map(|a| {
-            a.revisions
-                .iter()
-                .map(|r| (r.commit_time_utc.parse().expect("time"), dir.join(&r.file)))
-        })
-        .collect();
-    plan.sort();
-    for (time, path) in &plan {
-        let bytes = std::fs::read(path).expect("read");
+    for revision in &revisions {
+        let bytes = std::fs::read(&revision.path).expect("read");
         archive
             .ingest_document(
                 &bytes,
-                &path.display().to_string(),
-                *time,
+                &revision.path.display().to_string(),
+                revision.fetched_at,
                 &DocumentHint::default(),
                 None,
             )
@@ -287,7 +186,13 @@ fn main() {
     let _ = stop.send(());
 
     let repo = tempfile::tempdir().expect("temp dir");
-    let files = git_repository(repo.path(), &dir, &manifest);
+    corpus_git::git_repository(repo.path(), &revisions);
+    let mut files: Vec<String> = revisions
+        .iter()
+        .map(|revision| corpus_git::git_file(&revision.article))
+        .collect();
+    files.sort();
+    files.dedup();
     let mut random = Lcg(7);
     let mut git_ms: Vec<f64> = (0..20)
         .map(|_| {

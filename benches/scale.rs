@@ -8,15 +8,15 @@
 //! (default 1,000,000 revisions in chunks of 100,000; `--quick` is 100,000
 //! in chunks of 10,000; the sled cache defaults to 256 MiB).
 
-#[path = "synth.rs"]
-mod synth;
 #[path = "measure.rs"]
 mod measure;
+#[path = "synth.rs"]
+mod synth;
 
 use std::io::Write;
 use std::time::Instant;
 
-use measure::percentile;
+use measure::{machine, percentile};
 use newsarc::Archive;
 use newsarc_model::Millis;
 use newsarc_parse::DocumentHint;
@@ -94,29 +94,16 @@ fn history_latency(archive: &Archive, keys: &[String], samples: usize, seed: u64
             started.elapsed().as_secs_f64() * 1e3
         })
         .collect();
-    (
-        percentile(&mut millis, 0.5),
-        percentile(&mut millis, 0.99),
-    )
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find_map(|line| line.strip_prefix("model name"))
-                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cores} cores, {cpu}")
+    (percentile(&mut millis, 0.5), percentile(&mut millis, 0.99))
 }
 
 fn main() {
     let options = options();
     let temp = tempfile::tempdir().expect("temp dir");
-    let dir = options.dir.clone().unwrap_or_else(|| temp.path().join("store"));
+    let dir = options
+        .dir
+        .clone()
+        .unwrap_or_else(|| temp.path().join("store"));
     let store =
         Store::open_with_cache(&dir, options.cache_mib * 1024 * 1024).expect("open the store");
     let archive = Archive::with_store(store);
@@ -161,10 +148,10 @@ fn main() {
         }
         chunk_bytes += revision.bytes.len() as u64;
         raw_bytes += revision.bytes.len() as u64;
-        if done % FLUSH_EVERY == 0 {
+        if done.is_multiple_of(FLUSH_EVERY) {
             archive.store().flush().expect("flush");
         }
-        if done % options.chunk == 0 || done == options.revisions {
+        if done.is_multiple_of(options.chunk) || done == options.revisions {
             archive.store().flush().expect("flush");
             let seconds = chunk_started.elapsed().as_secs_f64();
             let rate = (done - chunk_first) as f64 / seconds;

@@ -1,0 +1,471 @@
+//! newsarc side by side with git, xz, b3sum and BLAKE3 itself on the public
+//! corpus, every pair measured in the same run (medians of several rounds,
+//! alternating which tool goes first):
+//!
+//! 1. ingest every revision in fetch order into a new store, durable at the
+//!    end, against `git fast-import` building one file per article and one
+//!    commit per revision;
+//! 2. the store on disk against that repository's pack after
+//!    `git gc --aggressive`, and against `xz -9` of all the revisions;
+//! 3. one article's history: `newsarc log` (a process), the library call and
+//!    `ListHistory` over gRPC, against `git log -- <file>`;
+//! 4. verify of the whole store against `b3sum` over the same documents (and
+//!    BLAKE3 in process, one thread: the hash's own limit);
+//! 5. a sample of consecutive pairs: `newsarc diff` against
+//!    `git diff --no-index --word-diff`.
+//!
+//! Run: `cargo bench -p newsarc-cli --bench compare`
+//! (`NEWSARC_BENCH_ROUNDS`, default 3). Prints a markdown report.
+
+#[path = "corpus_git.rs"]
+mod corpus_git;
+#[path = "measure.rs"]
+mod measure;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use corpus_git::CorpusRevision;
+use measure::{machine, median, percentile};
+use newsarc::Archive;
+use newsarc_parse::DocumentHint;
+use newsarc_server::pb;
+
+const NEWSARC: &str = env!("CARGO_BIN_EXE_newsarc");
+
+/// Seconds `work` takes.
+fn timed(work: impl FnOnce()) -> f64 {
+    let started = Instant::now();
+    work();
+    started.elapsed().as_secs_f64()
+}
+
+fn run(command: &mut Command) {
+    let status = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap_or_else(|err| panic!("{command:?}: {err}"));
+    // git diff exits 1 when the files differ; anything else is a failure.
+    assert!(
+        status.code().is_some_and(|code| code <= 1),
+        "{command:?} failed"
+    );
+}
+
+fn walk_bytes(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> u64 {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        let meta = entry.metadata().expect("metadata");
+        if meta.is_dir() {
+            total += walk_bytes(&path, keep);
+        } else if keep(&path) {
+            total += meta.len();
+        }
+    }
+    total
+}
+
+/// Ingests every revision in fetch order into a new store at `dir` and
+/// flushes: what `newsarc ingest` does, in fetch order.
+fn newsarc_ingest(dir: &Path, revisions: &[CorpusRevision]) -> Archive {
+    let archive = Archive::open(dir).expect("store");
+    for (done, revision) in revisions.iter().enumerate() {
+        let bytes = std::fs::read(&revision.path).expect("read");
+        archive
+            .ingest_document(
+                &bytes,
+                &revision.path.display().to_string(),
+                revision.fetched_at,
+                &DocumentHint::default(),
+                None,
+            )
+            .expect("store")
+            .expect("corpus parses");
+        if (done + 1) % newsarc::ingest::FILES_PER_FLUSH == 0 {
+            archive.store().flush().expect("flush");
+        }
+    }
+    archive.store().flush().expect("flush");
+    archive
+}
+
+/// A small deterministic generator, so every run picks the same articles.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, bound: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % bound
+    }
+}
+
+struct Row {
+    what: &'static str,
+    newsarc: String,
+    other: String,
+    ratio: f64,
+    target: &'static str,
+    met: bool,
+}
+
+fn main() {
+    let Some(dir) = corpus_git::corpus_dir() else {
+        return;
+    };
+    let rounds: usize = std::env::var("NEWSARC_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    let revisions = corpus_git::revisions_in_fetch_order(&dir);
+    let documents: Vec<Vec<u8>> = revisions
+        .iter()
+        .map(|r| std::fs::read(&r.path).expect("read"))
+        .collect();
+    let raw: u64 = documents.iter().map(|d| d.len() as u64).sum();
+    let mut rows = Vec::new();
+
+    // 1. Ingest, alternating which goes first.
+    let (mut newsarc_s, mut git_s) = (Vec::new(), Vec::new());
+    let mut kept = None;
+    for round in 0..rounds {
+        let store = tempfile::tempdir().expect("temp dir");
+        let repo = tempfile::tempdir().expect("temp dir");
+        let mut ours = || {
+            let seconds = timed(|| drop(newsarc_ingest(store.path(), &revisions)));
+            newsarc_s.push(seconds);
+        };
+        let mut theirs = || {
+            git_s.push(timed(|| {
+                corpus_git::git_repository(repo.path(), &revisions)
+            }))
+        };
+        if round % 2 == 0 {
+            ours();
+            theirs();
+        } else {
+            theirs();
+            ours();
+        }
+        kept = Some((store, repo));
+    }
+    let (store, repo) = kept.expect("at least one round");
+    let n = revisions.len() as f64;
+    let (ours, theirs) = (n / median(&mut newsarc_s), n / median(&mut git_s));
+    rows.push(Row {
+        what: "ingest, revisions/s",
+        newsarc: format!("{ours:.0}"),
+        other: format!("{theirs:.0} (`git fast-import`)"),
+        ratio: ours / theirs,
+        target: "≥ 1.0×",
+        met: ours >= theirs,
+    });
+
+    // 2. Storage.
+    let archive = Archive::open(store.path()).expect("store");
+    let stored = archive.store().disk_bytes().expect("size");
+    run(Command::new("git")
+        .current_dir(repo.path())
+        .args(["gc", "--aggressive", "--quiet"]));
+    let pack = walk_bytes(&repo.path().join(".git/objects"), &|path| {
+        path.extension().is_some_and(|e| e == "pack")
+    });
+    let mut xz = Command::new("xz")
+        .args(["-9", "-c"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("xz");
+    let mut input = xz.stdin.take().expect("stdin");
+    let feeder = std::thread::spawn(move || {
+        use std::io::Write;
+        for document in &documents {
+            input.write_all(document).expect("write to xz");
+        }
+        documents
+    });
+    let xz_bytes = xz.wait_with_output().expect("xz").stdout.len() as u64;
+    let documents = feeder.join().expect("feeder");
+    let mib = |bytes: u64| bytes as f64 / 1048576.0;
+    rows.push(Row {
+        what: "storage, MiB (× raw)",
+        newsarc: format!("{:.2} ({:.3}×)", mib(stored), stored as f64 / raw as f64),
+        other: format!(
+            "{:.2} ({:.3}×) git pack after `gc --aggressive`; {:.2} ({:.3}×) `xz -9`",
+            mib(pack),
+            pack as f64 / raw as f64,
+            mib(xz_bytes),
+            xz_bytes as f64 / raw as f64
+        ),
+        ratio: stored as f64 / pack as f64,
+        target: "≤ 1.0× git's pack",
+        met: stored <= pack,
+    });
+
+    // 3. History: 20 random articles, each tool on the same ones.
+    let mut articles: Vec<(String, String)> = revisions
+        .iter()
+        .map(|r| (r.article.clone(), r.path.display().to_string()))
+        .collect();
+    articles.sort();
+    articles.dedup_by(|a, b| a.0 == b.0);
+    let mut random = Lcg(11);
+    let sample: Vec<&(String, String)> = (0..20)
+        .map(|_| &articles[random.next(articles.len())])
+        .collect();
+    // newsarc log takes a URL or key; the file's own URL resolves it.
+    let keys: Vec<String> = sample
+        .iter()
+        .map(|(_, path)| {
+            let bytes = std::fs::read(path).expect("read");
+            let article =
+                newsarc_parse::parse_document(&bytes, &DocumentHint::default()).expect("parse");
+            archive
+                .rules()
+                .key_for(&article.meta.url)
+                .expect("key")
+                .to_string()
+        })
+        .collect();
+    let mut library_ms: Vec<f64> = (0..rounds * 200)
+        .map(|i| {
+            let key = &keys[i % keys.len()];
+            timed(|| drop(archive.history_of(key, false).expect("history"))) * 1e3
+        })
+        .collect();
+    let library_p50 = percentile(&mut library_ms, 0.5);
+    let grpc_p50 = grpc_history_p50(archive, &keys, rounds * 200);
+    let (mut log_ms, mut git_log_ms) = (Vec::new(), Vec::new());
+    for (index, ((id, _), key)) in sample.iter().zip(&keys).enumerate() {
+        let mut ours = || {
+            log_ms.push(
+                timed(|| {
+                    run(Command::new(NEWSARC)
+                        .arg("--store")
+                        .arg(store.path())
+                        .args(["log", key]))
+                }) * 1e3,
+            )
+        };
+        let mut theirs = || {
+            git_log_ms.push(
+                timed(|| {
+                    run(Command::new("git").current_dir(repo.path()).args([
+                        "log",
+                        "--format=%H %ct %s",
+                        "--",
+                        &corpus_git::git_file(id),
+                    ]))
+                }) * 1e3,
+            )
+        };
+        if index % 2 == 0 {
+            ours();
+            theirs();
+        } else {
+            theirs();
+            ours();
+        }
+    }
+    let (log_p50, git_log_p50) = (median(&mut log_ms), median(&mut git_log_ms));
+    for (what, figure) in [
+        ("history: `newsarc log` (process), ms", log_p50),
+        ("history: `ListHistory` over gRPC, ms", grpc_p50),
+        ("history: library call, ms", library_p50),
+    ] {
+        rows.push(Row {
+            what,
+            newsarc: format!("{figure:.3}"),
+            other: format!("{git_log_p50:.1} (`git log -- <file>`)"),
+            ratio: git_log_p50 / figure,
+            target: "≥ 100× faster",
+            met: git_log_p50 / figure >= 100.0,
+        });
+    }
+
+    // 4. Verify against the hash itself.
+    let archive = Archive::open(store.path()).expect("store");
+    let mut verify_s: Vec<f64> = (0..rounds)
+        .map(|_| {
+            timed(|| {
+                assert!(archive.store().verify(&mut |_| {}).expect("verify").ok());
+            })
+        })
+        .collect();
+    let verify_mbps = raw as f64 / median(&mut verify_s) / 1e6;
+    let mut hash_s: Vec<f64> = (0..rounds)
+        .map(|_| {
+            timed(|| {
+                for document in &documents {
+                    std::hint::black_box(blake3::hash(document));
+                }
+            })
+        })
+        .collect();
+    let hash_mbps = raw as f64 / median(&mut hash_s) / 1e6;
+    let files: Vec<String> = revisions
+        .iter()
+        .map(|r| r.path.display().to_string())
+        .collect();
+    let b3sum = Command::new("b3sum").arg("--version").output().is_ok();
+    let b3sum_mbps = b3sum.then(|| {
+        let mut seconds: Vec<f64> = (0..rounds)
+            .map(|_| timed(|| run(Command::new("b3sum").args(&files))))
+            .collect();
+        raw as f64 / median(&mut seconds) / 1e6
+    });
+    let reference = b3sum_mbps.unwrap_or(hash_mbps);
+    rows.push(Row {
+        what: "verify, MB/s of documents",
+        newsarc: format!("{verify_mbps:.1}"),
+        other: match b3sum_mbps {
+            Some(b3) => format!("{b3:.1} (`b3sum`); {hash_mbps:.1} (BLAKE3 in process, 1 thread)"),
+            None => format!("`b3sum` not installed; {hash_mbps:.1} (BLAKE3 in process, 1 thread)"),
+        },
+        ratio: verify_mbps / reference,
+        target: "≥ 0.8× b3sum",
+        met: verify_mbps / reference >= 0.8,
+    });
+
+    // 5. Diff: every 15th consecutive pair, as whole processes.
+    let pairs: Vec<(&CorpusRevision, &CorpusRevision)> = {
+        let mut by_article: Vec<&CorpusRevision> = revisions.iter().collect();
+        by_article.sort_by(|a, b| (&a.article, a.fetched_at).cmp(&(&b.article, b.fetched_at)));
+        by_article
+            .windows(2)
+            .filter(|w| w[0].article == w[1].article)
+            .map(|w| (w[0], w[1]))
+            .step_by(15)
+            .collect()
+    };
+    let (mut diff_ms, mut git_diff_ms) = (Vec::new(), Vec::new());
+    for (index, (old, new)) in pairs.iter().enumerate() {
+        let mut ours = || {
+            diff_ms.push(
+                timed(|| {
+                    run(Command::new(NEWSARC)
+                        .arg("--store")
+                        .arg(store.path())
+                        .args(["diff", "--format", "unified"])
+                        .arg(format!("{}@{}", key_of(&archive, old), old.fetched_at))
+                        .arg(format!("{}@{}", key_of(&archive, new), new.fetched_at)))
+                }) * 1e3,
+            )
+        };
+        let mut theirs = || {
+            git_diff_ms.push(
+                timed(|| {
+                    run(Command::new("git")
+                        .args(["diff", "--no-index", "--word-diff"])
+                        .arg(&old.path)
+                        .arg(&new.path))
+                }) * 1e3,
+            )
+        };
+        if index % 2 == 0 {
+            ours();
+            theirs();
+        } else {
+            theirs();
+            ours();
+        }
+    }
+    drop(archive);
+    let (diff_p50, git_diff_p50) = (median(&mut diff_ms), median(&mut git_diff_ms));
+    rows.push(Row {
+        what: "diff of one pair (process), ms",
+        newsarc: format!("{diff_p50:.2}"),
+        other: format!("{git_diff_p50:.2} (`git diff --no-index --word-diff`)"),
+        ratio: git_diff_p50 / diff_p50,
+        target: "(reported)",
+        met: true,
+    });
+
+    println!(
+        "Side by side on the public corpus: {} revisions, {:.1} MB; {}; {}; medians of {rounds} rounds ({} history queries, {} diff pairs)",
+        revisions.len(),
+        raw as f64 / 1e6,
+        machine(),
+        newsarc_model::Millis::now(),
+        sample.len(),
+        pairs.len()
+    );
+    println!();
+    println!("| measure | newsarc | other | newsarc / other (speed) | target | met |");
+    println!("|---|---|---|---|---|---|");
+    for row in rows {
+        println!(
+            "| {} | {} | {} | {:.2} | {} | {} |",
+            row.what,
+            row.newsarc,
+            row.other,
+            row.ratio,
+            row.target,
+            if row.met { "yes" } else { "**no**" }
+        );
+    }
+}
+
+/// The article key of a corpus file, through the parser and the rules.
+fn key_of(archive: &Archive, revision: &CorpusRevision) -> String {
+    let bytes = std::fs::read(&revision.path).expect("read");
+    let article = newsarc_parse::parse_document(&bytes, &DocumentHint::default()).expect("parse");
+    archive
+        .rules()
+        .key_for(&article.meta.url)
+        .expect("key")
+        .to_string()
+}
+
+/// p50 of `calls` `ListHistory` calls over keys, one client, in process.
+fn grpc_history_p50(archive: Archive, keys: &[String], calls: usize) -> f64 {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let settings = newsarc_server::Settings {
+            read_only: true,
+            token: None,
+            max_message_bytes: newsarc_server::DEFAULT_MAX_MESSAGE_BYTES,
+        };
+        let server = tokio::spawn(newsarc_server::serve(
+            Arc::new(archive),
+            settings,
+            listener,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect");
+        let mut client = pb::archive_client::ArchiveClient::new(channel);
+        let mut millis = Vec::with_capacity(calls);
+        for i in 0..calls {
+            let started = Instant::now();
+            client
+                .list_history(pb::ListHistoryRequest {
+                    article: keys[i % keys.len()].clone(),
+                    ..Default::default()
+                })
+                .await
+                .expect("list history");
+            millis.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+        drop(client);
+        let _ = stop.send(());
+        server.await.expect("server task").expect("server");
+        percentile(&mut millis, 0.5)
+    })
+}
