@@ -305,3 +305,13 @@ fn log_stat_adds_edit_statistics() {
     let entries: Vec<Value> = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(entries[1]["stats"]["sentences_edited"], 2);
 }
+
+#[test]
+fn the_cache_size_is_an_option_and_zero_is_refused() {
+    let store = crate::example_store();
+    let output = crate::newsarc(store.path(), &["--cache-mib", "8", "verify"]);
+    assert_eq!(output.status.code(), Some(0), "{}", crate::stderr(&output));
+    let output = crate::newsarc(store.path(), &["--cache-mib", "0", "verify"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(crate::stderr(&output).contains("--cache-mib"), "{}", crate::stderr(&output));
+}

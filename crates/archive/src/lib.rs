@@ -72,6 +72,11 @@ impl Archive {
         Ok(Self::with_store(Store::open(dir)?))
     }
 
+    /// Like [`Archive::open`] with sled's cache set to `cache_bytes`.
+    pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<Self, ArchiveError> {
+        Ok(Self::with_store(Store::open_with_cache(dir, cache_bytes)?))
+    }
+
     /// A new archive in memory.
     pub fn in_memory() -> Self {
         Self::with_store(Store::in_memory())

@@ -18,6 +18,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "NEWSARC_REMOTE", value_name = "URL")]
     pub remote: Option<String>,
 
+    /// sled's page cache, in MiB: memory against speed on big stores
+    /// (docs/PERFORMANCE.md).
+    #[arg(long, global = true, env = "NEWSARC_CACHE_MIB", value_name = "MIB", default_value_t = 256,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub cache_mib: u64,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -68,14 +68,14 @@ fn default_store() -> anyhow::Result<PathBuf> {
 }
 
 /// Opens a store that must already exist (every job but ingest).
-fn open_existing(dir: &Path) -> anyhow::Result<Archive> {
+fn open_existing(dir: &Path, cache_bytes: u64) -> anyhow::Result<Archive> {
     if !dir.exists() {
         bail!(
             "no store at {}: ingest something first, or pass --store DIR",
             dir.display()
         );
     }
-    Ok(Archive::open(dir)?)
+    Ok(Archive::open_with_cache(dir, cache_bytes)?)
 }
 
 /// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
@@ -195,7 +195,12 @@ fn run_remote(url: &str, command: Command, out: &mut dyn Write) -> anyhow::Resul
 }
 
 /// Runs the gRPC server until SIGINT or SIGTERM, then drains and flushes.
-fn serve(store: &Path, args: ServeArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+fn serve(
+    store: &Path,
+    cache_bytes: u64,
+    args: ServeArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let token = match &args.token_file {
         Some(path) => {
             let token = std::fs::read_to_string(path)
@@ -216,7 +221,7 @@ fn serve(store: &Path, args: ServeArgs, out: &mut dyn Write) -> anyhow::Result<(
     newsarc_server::check_exposure(args.addr, &settings)?;
     std::fs::create_dir_all(store)
         .with_context(|| format!("cannot create the store directory {}", store.display()))?;
-    let archive = std::sync::Arc::new(Archive::open(store)?);
+    let archive = std::sync::Arc::new(Archive::open_with_cache(store, cache_bytes)?);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.addr)
@@ -243,10 +248,14 @@ fn watch_config(path: Option<&Path>) -> anyhow::Result<WatchConfig> {
 }
 
 /// Opens (creating) the store with the extra key rules, for fetching.
-fn open_for_fetching(store: &Path, rules: Option<&Path>) -> anyhow::Result<Archive> {
+fn open_for_fetching(
+    store: &Path,
+    cache_bytes: u64,
+    rules: Option<&Path>,
+) -> anyhow::Result<Archive> {
     std::fs::create_dir_all(store)
         .with_context(|| format!("cannot create the store directory {}", store.display()))?;
-    let mut archive = Archive::open(store)?;
+    let mut archive = Archive::open_with_cache(store, cache_bytes)?;
     if let Some(rules) = rules {
         archive.add_rules_file(rules)?;
     }
@@ -268,13 +277,18 @@ fn init_logs() {
         .try_init();
 }
 
-fn fetch(store: &Path, args: FetchArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
+fn fetch(
+    store: &Path,
+    cache_bytes: u64,
+    args: FetchArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<Verdict> {
     // A typo is refused before a store is created or opened.
     for url in &args.urls {
         newsarc::fetch::check_url(url)?;
     }
     let config = watch_config(args.config.as_deref())?;
-    let archive = open_for_fetching(store, args.rules.as_deref())?;
+    let archive = open_for_fetching(store, cache_bytes, args.rules.as_deref())?;
     let fetcher = Fetcher::new(config.fetch.clone())?;
     init_logs();
     let options = FetchOptions {
@@ -302,12 +316,17 @@ fn fetch(store: &Path, args: FetchArgs, out: &mut dyn Write) -> anyhow::Result<V
 
 /// Watches until the rounds are done or SIGINT/SIGTERM; everything
 /// reported before the signal is durable.
-fn watch(store: &Path, args: WatchArgs, out: &mut dyn Write) -> anyhow::Result<Verdict> {
+fn watch(
+    store: &Path,
+    cache_bytes: u64,
+    args: WatchArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<Verdict> {
     let mut config = watch_config(args.config.as_deref())?;
     if let Some(limit) = args.max_concurrency {
         config.max_concurrency = usize::from(limit);
     }
-    let archive = open_for_fetching(store, args.rules.as_deref())?;
+    let archive = open_for_fetching(store, cache_bytes, args.rules.as_deref())?;
     let fetcher = Fetcher::new(config.fetch.clone())?;
     init_logs();
     let options = WatchOptions {
@@ -363,12 +382,13 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         Some(dir) => dir,
         None => default_store()?,
     };
+    let cache = cli.cache_mib.saturating_mul(1024 * 1024);
     match cli.command {
         Command::Ingest(args) => {
             std::fs::create_dir_all(&store).with_context(|| {
                 format!("cannot create the store directory {}", store.display())
             })?;
-            let mut archive = Archive::open(&store)?;
+            let mut archive = Archive::open_with_cache(&store, cache)?;
             if let Some(rules) = &args.rules {
                 archive.add_rules_file(rules)?;
             }
@@ -390,7 +410,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
                 json: args.json,
                 stat: args.stat,
             };
-            open_existing(&store)?.log(&options, out)?;
+            open_existing(&store, cache)?.log(&options, out)?;
             Ok(Verdict::Clean)
         }
         Command::Show(args) => {
@@ -398,11 +418,11 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
                 format: show_format(&args),
                 revision: args.revision,
             };
-            open_existing(&store)?.show(&options, out)?;
+            open_existing(&store, cache)?.show(&options, out)?;
             Ok(Verdict::Clean)
         }
         Command::Diff(args) => {
-            let archive = open_existing(&store)?;
+            let archive = open_existing(&store, cache)?;
             let mut options = diff_options(&args);
             match args.output {
                 Some(path) => write_replacing(&path, |file| Ok(archive.diff(&options, file)?))?,
@@ -418,21 +438,22 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
                 since: args.since,
                 json: args.json,
             };
-            open_existing(&store)?.articles(&options, out)?;
+            open_existing(&store, cache)?.articles(&options, out)?;
             Ok(Verdict::Clean)
         }
         Command::Stats(args) => {
-            open_existing(&store)?.write_stats(args.json, out)?;
+            open_existing(&store, cache)?.write_stats(args.json, out)?;
             Ok(Verdict::Clean)
         }
         Command::Serve(args) => {
-            serve(&store, args, out)?;
+            serve(&store, cache, args, out)?;
             Ok(Verdict::Clean)
         }
-        Command::Fetch(args) => fetch(&store, args, out),
-        Command::Watch(args) => watch(&store, args, out),
+        Command::Fetch(args) => fetch(&store, cache, args, out),
+        Command::Watch(args) => watch(&store, cache, args, out),
         Command::Verify(args) => {
-            let report = open_existing(&store)?.verify(args.json, out, &mut Bar::new("verify"))?;
+            let report =
+                open_existing(&store, cache)?.verify(args.json, out, &mut Bar::new("verify"))?;
             Ok(if report.ok() {
                 Verdict::Clean
             } else {
