@@ -19,6 +19,8 @@
 
 #[path = "corpus_git.rs"]
 mod corpus_git;
+#[path = "corpus_pairs.rs"]
+mod corpus_pairs;
 #[path = "measure.rs"]
 mod measure;
 
@@ -28,7 +30,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use corpus_git::CorpusRevision;
-use measure::{machine, median, percentile};
+use measure::{Lcg, machine, median, percentile};
 use newsarc::Archive;
 use newsarc_parse::DocumentHint;
 use newsarc_server::pb;
@@ -93,19 +95,6 @@ fn newsarc_ingest(dir: &Path, revisions: &[CorpusRevision]) -> Archive {
     archive
 }
 
-/// A small deterministic generator, so every run picks the same articles.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, bound: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) as usize) % bound
-    }
-}
-
 struct Row {
     what: &'static str,
     newsarc: String,
@@ -117,7 +106,7 @@ struct Row {
 }
 
 fn main() {
-    let Some(dir) = corpus_git::corpus_dir() else {
+    let Some(dir) = corpus_pairs::corpus_dir() else {
         return;
     };
     let rounds: usize = std::env::var("NEWSARC_BENCH_ROUNDS")

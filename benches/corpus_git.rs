@@ -1,7 +1,7 @@
 //! Shared by the side-by-side benches: the public corpus's revisions in
 //! fetch order, and the git repository that git-backed trackers would keep
 //! of them (one file per article, one commit per revision, in fetch order),
-//! built with `git fast-import`.
+//! built with `git fast-import`. (Where the corpus is: `corpus_pairs.rs`.)
 
 #![allow(dead_code)] // each bench uses part of it
 
@@ -36,25 +36,6 @@ pub struct CorpusRevision {
     pub article: String,
     /// The file.
     pub path: PathBuf,
-}
-
-/// The corpus folder (`$NEWSARC_CORPUS`, default
-/// `../shared/corpus/news-revisions`), or `None` with a message.
-pub fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("NEWSARC_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/news-revisions")
-        });
-    if dir.join("manifest.json").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "the public corpus is not at {} (set NEWSARC_CORPUS): nothing to measure",
-            dir.display()
-        );
-        None
-    }
 }
 
 /// Every revision, in fetch order.

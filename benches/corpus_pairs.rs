@@ -1,6 +1,8 @@
 //! Shared by the diff benches: every consecutive revision pair of the public
 //! corpus (`$NEWSARC_CORPUS`, default `../shared/corpus/news-revisions`),
-//! parsed, in manifest order.
+//! parsed, in manifest order; and where the corpus is.
+
+#![allow(dead_code)] // each bench uses part of it
 
 use std::path::PathBuf;
 

@@ -17,25 +17,14 @@ use newsarc_parse::DocumentHint;
 use newsarc_server::pb;
 use tonic::transport::Channel;
 
-/// A small deterministic generator, so every run asks for the same articles.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, bound: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) as usize) % bound
-    }
-}
-
 #[path = "corpus_git.rs"]
 mod corpus_git;
+#[path = "corpus_pairs.rs"]
+mod corpus_pairs;
 #[path = "measure.rs"]
 mod measure;
 
-use measure::{median, percentile};
+use measure::{Lcg, median, percentile};
 
 struct Run {
     per_second: f64,
@@ -96,7 +85,7 @@ async fn load(channels: &[Channel], requests: usize, keys: Arc<Vec<String>>, hea
 }
 
 fn main() {
-    let Some(dir) = corpus_git::corpus_dir() else {
+    let Some(dir) = corpus_pairs::corpus_dir() else {
         return;
     };
     let revisions = corpus_git::revisions_in_fetch_order(&dir);

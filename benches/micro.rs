@@ -166,16 +166,7 @@ fn reading(c: &mut Criterion) {
     let archive = Archive::open(dir.path()).expect("store");
     let mut longest: Option<(u32, String)> = None;
     for revision in revisions(3_000) {
-        let stored = archive
-            .ingest_document(
-                &revision.bytes,
-                &revision.url,
-                Millis::from_millis(revision.fetched_at),
-                &DocumentHint::default(),
-                None,
-            )
-            .expect("store")
-            .expect("parse");
+        let stored = revision.ingest(&archive);
         if longest
             .as_ref()
             .is_none_or(|(seq, _)| stored.added.seq > *seq)

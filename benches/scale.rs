@@ -19,7 +19,6 @@ use std::time::Instant;
 use measure::{machine, percentile};
 use newsarc::Archive;
 use newsarc_model::Millis;
-use newsarc_parse::DocumentHint;
 use newsarc_store::Store;
 use rand::{RngExt, SeedableRng};
 
@@ -133,16 +132,7 @@ fn main() {
         .enumerate()
     {
         let done = index as u64 + 1;
-        let stored = archive
-            .ingest_document(
-                &revision.bytes,
-                &revision.url,
-                Millis::from_millis(revision.fetched_at),
-                &DocumentHint::default(),
-                None,
-            )
-            .expect("store")
-            .expect("every synthetic page parses");
+        let stored = revision.ingest(&archive);
         if seen_urls.insert(revision.url) {
             keys.push(stored.article);
         }

@@ -180,6 +180,22 @@ pub struct SynthRevision {
     pub seq: u32,
 }
 
+impl SynthRevision {
+    /// Parses and stores this revision, as a fetcher would.
+    pub fn ingest(&self, archive: &newsarc::Archive) -> newsarc::ingest::Stored {
+        archive
+            .ingest_document(
+                &self.bytes,
+                &self.url,
+                newsarc_model::Millis::from_millis(self.fetched_at),
+                &newsarc_parse::DocumentHint::default(),
+                None,
+            )
+            .expect("the store takes it")
+            .expect("every synthetic page parses")
+    }
+}
+
 /// The generator: an endless iterator of revisions in fetch order.
 pub struct Synth {
     rng: Pcg64,

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::site::{Route, Site, rss};
+use crate::site::{Route, Site};
 use crate::{newsarc, stderr, stdout};
 
 fn json_lines(text: &str) -> Vec<serde_json::Value> {
@@ -152,15 +152,7 @@ fn watch_once_polls_the_feed_and_fetches_its_articles() {
     let urls: Vec<String> = ["/x", "/y"].iter().map(|p| site.url(p)).collect();
     site.article("/x", "X", "Story x.", None);
     site.article("/y", "Y", "Story y.", None);
-    site.route(
-        "/rss",
-        Route::Page {
-            body: rss(&urls),
-            content_type: "application/rss+xml",
-            etag: None,
-            last_modified: None,
-        },
-    );
+    site.feed("/rss", &urls);
     let feeds = dir.path().join("feeds.txt");
     std::fs::write(&feeds, format!("{}\n", site.url("/rss"))).unwrap();
     let config = dir.path().join("watch.toml");

@@ -313,5 +313,9 @@ fn the_cache_size_is_an_option_and_zero_is_refused() {
     assert_eq!(output.status.code(), Some(0), "{}", crate::stderr(&output));
     let output = crate::newsarc(store.path(), &["--cache-mib", "0", "verify"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(crate::stderr(&output).contains("--cache-mib"), "{}", crate::stderr(&output));
+    assert!(
+        crate::stderr(&output).contains("--cache-mib"),
+        "{}",
+        crate::stderr(&output)
+    );
 }

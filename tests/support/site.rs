@@ -100,6 +100,19 @@ impl Site {
         );
     }
 
+    /// `path` serves an RSS feed linking `urls`.
+    pub fn feed(&self, path: &str, urls: &[String]) {
+        self.route(
+            path,
+            Route::Page {
+                body: rss(urls),
+                content_type: "application/rss+xml",
+                etag: None,
+                last_modified: None,
+            },
+        );
+    }
+
     /// Every request so far.
     pub fn seen(&self) -> Vec<Seen> {
         self.shared.lock().unwrap().seen.clone()

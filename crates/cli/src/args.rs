@@ -59,15 +59,8 @@ pub struct FetchArgs {
     /// The pages' URLs (http or https).
     #[arg(required = true, value_name = "URL")]
     pub urls: Vec<String>,
-    /// The watch configuration (TOML) whose [fetch] limits and schedule apply.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Extra article-key rules (TOML), tried before the built-in ones.
-    #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
-    /// One JSON object per URL (JSON Lines).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub setup: FetchSetup,
 }
 
 /// `watch`.
@@ -82,13 +75,20 @@ pub struct WatchArgs {
     /// Requests in flight at once, to different hosts [default: 4, or the config's].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub max_concurrency: Option<u16>,
+    #[command(flatten)]
+    pub setup: FetchSetup,
+}
+
+/// What `fetch` and `watch` share.
+#[derive(Debug, Args)]
+pub struct FetchSetup {
     /// Schedule, politeness and HTTP limits (TOML; docs/FETCH.md).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Extra article-key rules (TOML), tried before the built-in ones.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
-    /// JSON Lines: one object per feed, per URL and per round.
+    /// JSON Lines: one object per URL (and, for watch, per feed and round).
     #[arg(long)]
     pub json: bool,
 }

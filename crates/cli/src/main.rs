@@ -287,13 +287,13 @@ fn fetch(
     for url in &args.urls {
         newsarc::fetch::check_url(url)?;
     }
-    let config = watch_config(args.config.as_deref())?;
-    let archive = open_for_fetching(store, cache_bytes, args.rules.as_deref())?;
+    let config = watch_config(args.setup.config.as_deref())?;
+    let archive = open_for_fetching(store, cache_bytes, args.setup.rules.as_deref())?;
     let fetcher = Fetcher::new(config.fetch.clone())?;
     init_logs();
     let options = FetchOptions {
         urls: args.urls,
-        json: args.json,
+        json: args.setup.json,
     };
     let recheck = Recheck {
         policy: config.recheck,
@@ -322,18 +322,18 @@ fn watch(
     args: WatchArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<Verdict> {
-    let mut config = watch_config(args.config.as_deref())?;
+    let mut config = watch_config(args.setup.config.as_deref())?;
     if let Some(limit) = args.max_concurrency {
         config.max_concurrency = usize::from(limit);
     }
-    let archive = open_for_fetching(store, cache_bytes, args.rules.as_deref())?;
+    let archive = open_for_fetching(store, cache_bytes, args.setup.rules.as_deref())?;
     let fetcher = Fetcher::new(config.fetch.clone())?;
     init_logs();
     let options = WatchOptions {
         feeds: args.feeds,
         rounds: args.once.then_some(1),
         config,
-        json: args.json,
+        json: args.setup.json,
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let mut bar = Bar::new("watch");

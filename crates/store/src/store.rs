@@ -392,11 +392,7 @@ impl Store {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let mut counters = self.counters()?;
-        let mut article =
-            self.article(&fetch.article)?
-                .ok_or_else(|| StoreError::MissingArticle {
-                    key: fetch.article.clone(),
-                })?;
+        let mut article = self.known_article(&fetch.article)?;
         let head = self.revision(&article.latest)?;
         let mut batch = WriteBatch::default();
         let reappeared = article.gone_since.is_some();
@@ -444,11 +440,7 @@ impl Store {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let mut counters = self.counters()?;
-        let mut article =
-            self.article(&fetch.article)?
-                .ok_or_else(|| StoreError::MissingArticle {
-                    key: fetch.article.clone(),
-                })?;
+        let mut article = self.known_article(&fetch.article)?;
         if article.gone_since.is_some() {
             return Ok(None);
         }
@@ -468,6 +460,12 @@ impl Store {
         batch.put(keys::COUNTERS, encode(&counters)?);
         self.engine.apply(batch)?;
         Ok(Some(id))
+    }
+
+    /// The record of an article a bodiless fetch names, which must exist.
+    fn known_article(&self, key: &ArticleKey) -> Result<ArticleRecord, StoreError> {
+        self.article(key)?
+            .ok_or_else(|| StoreError::MissingArticle { key: key.clone() })
     }
 
     /// Adds an observation of `head` and the updated article and counters
@@ -562,14 +560,7 @@ impl Store {
     pub fn failed_attempts(&self, url: &str) -> Result<Vec<AttemptRecord>, StoreError> {
         self.engine
             .scan_prefix(&keys::attempt_prefix(url))
-            .map(|entry| {
-                let (_, value) = entry?;
-                codec::decode(&value).map_err(|err| StoreError::CorruptRecord {
-                    kind: AttemptRecord::KIND,
-                    id: url.to_owned(),
-                    reason: err.to_string(),
-                })
-            })
+            .map(decode_scanned::<AttemptRecord>)
             .collect()
     }
 
@@ -587,14 +578,9 @@ impl Store {
 
     /// Every URL the fetcher knows, in URL order.
     pub fn url_states(&self) -> impl Iterator<Item = Result<UrlRecord, StoreError>> + '_ {
-        self.engine.scan_prefix(&[keys::URL]).map(|entry| {
-            let (key, value) = entry?;
-            codec::decode(&value).map_err(|err| StoreError::CorruptRecord {
-                kind: UrlRecord::KIND,
-                id: String::from_utf8_lossy(&key[1..]).into_owned(),
-                reason: err.to_string(),
-            })
-        })
+        self.engine
+            .scan_prefix(&[keys::URL])
+            .map(decode_scanned::<UrlRecord>)
     }
 
     /// An event record, checked against its id.
@@ -663,14 +649,7 @@ impl Store {
         }
         self.engine
             .scan_from(&[keys::ARTICLE], &start)
-            .map(|entry| {
-                let (key, value) = entry?;
-                codec::decode(&value).map_err(|err| StoreError::CorruptRecord {
-                    kind: ArticleRecord::KIND,
-                    id: String::from_utf8_lossy(&key[1..]).into_owned(),
-                    reason: err.to_string(),
-                })
-            })
+            .map(decode_scanned::<ArticleRecord>)
     }
 
     /// A revision record, checked against its id.
@@ -757,14 +736,7 @@ impl Store {
     pub fn observations(&self, key: &ArticleKey) -> Result<Vec<ObservationRecord>, StoreError> {
         self.engine
             .scan_prefix(&keys::observation_prefix(key))
-            .map(|entry| {
-                let (_, value) = entry?;
-                codec::decode(&value).map_err(|err| StoreError::CorruptRecord {
-                    kind: ObservationRecord::KIND,
-                    id: key.to_string(),
-                    reason: err.to_string(),
-                })
-            })
+            .map(decode_scanned::<ObservationRecord>)
             .collect()
     }
 
@@ -862,6 +834,19 @@ impl Store {
             })
             .transpose()
     }
+}
+
+/// Decodes a scanned entry's value as an `R`; errors name the entry's key
+/// (without its prefix byte).
+fn decode_scanned<R: Record>(
+    entry: Result<crate::engine::Entry, crate::engine::EngineError>,
+) -> Result<R, StoreError> {
+    let (key, value) = entry?;
+    codec::decode(&value).map_err(|err| StoreError::CorruptRecord {
+        kind: R::KIND,
+        id: String::from_utf8_lossy(key.get(1..).unwrap_or_default()).into_owned(),
+        reason: err.to_string(),
+    })
 }
 
 /// Checks a revision record's bytes against its id, then decodes them.

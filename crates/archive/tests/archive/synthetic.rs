@@ -4,8 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use newsarc::Archive;
-use newsarc_model::Millis;
-use newsarc_parse::DocumentHint;
 
 use crate::synth::Synth;
 
@@ -30,16 +28,7 @@ fn revisions_parse_group_by_article_and_have_the_corpus_shape() {
         assert!(revision.fetched_at > last_time, "fetch order");
         last_time = revision.fetched_at;
         sizes.push(revision.bytes.len());
-        let stored = archive
-            .ingest_document(
-                &revision.bytes,
-                &revision.url,
-                Millis::from_millis(revision.fetched_at),
-                &DocumentHint::default(),
-                None,
-            )
-            .unwrap()
-            .unwrap();
+        let stored = revision.ingest(&archive);
         // An edit may change nothing (a word replaced by itself): then the
         // fetch is an observation of the previous revision.
         match stored.added.change {

@@ -9,7 +9,7 @@ use newsarc::{Archive, NoProgress};
 use newsarc_fetch::{Clock, FetchSettings, Fetcher, ManualClock, WatchConfig};
 use newsarc_model::Millis;
 
-use crate::site::{Route, Site, rss};
+use crate::site::Site;
 
 const T0: i64 = 1_780_000_000_000;
 const MINUTE: i64 = 60_000;
@@ -78,15 +78,7 @@ async fn a_feed_of_three_makes_three_articles_and_a_change_one_revision() {
     for (path, title) in [("/a", "A"), ("/b", "B"), ("/c", "C")] {
         site.article(path, title, &format!("Story {title}."), None);
     }
-    site.route(
-        "/feed.xml",
-        Route::Page {
-            body: rss(&urls),
-            content_type: "application/rss+xml",
-            etag: None,
-            last_modified: None,
-        },
-    );
+    site.feed("/feed.xml", &urls);
     let feeds = feeds_file(dir.path(), &[site.url("/feed.xml")]);
     let config = config(Duration::ZERO);
     let clock = ManualClock::new(Millis::from_millis(T0));
@@ -122,15 +114,7 @@ async fn a_restarted_watch_fetches_only_what_is_due() {
     let site = Site::start().await;
     let dir = tempfile::tempdir().unwrap();
     site.article("/a", "A", "Story.", None);
-    site.route(
-        "/feed.xml",
-        Route::Page {
-            body: rss(&[site.url("/a")]),
-            content_type: "application/rss+xml",
-            etag: None,
-            last_modified: None,
-        },
-    );
+    site.feed("/feed.xml", &[site.url("/a")]);
     let feeds = feeds_file(dir.path(), &[site.url("/feed.xml")]);
     let config = config(Duration::ZERO);
     let clock = ManualClock::new(Millis::from_millis(T0));
@@ -206,15 +190,7 @@ async fn one_host_gets_one_request_at_a_time_with_the_least_delay() {
     for path in paths {
         site.article(path, path, &format!("Story {path}."), None);
     }
-    site.route(
-        "/feed.xml",
-        Route::Page {
-            body: rss(&paths.map(|p| site.url(p))),
-            content_type: "application/rss+xml",
-            etag: None,
-            last_modified: None,
-        },
-    );
+    site.feed("/feed.xml", &paths.map(|p| site.url(p)));
     let feeds = feeds_file(dir.path(), &[site.url("/feed.xml")]);
     let mut config = config(Duration::from_secs(2));
     config.max_concurrency = 8;
