@@ -319,3 +319,38 @@ fn the_cache_size_is_an_option_and_zero_is_refused() {
         crate::stderr(&output)
     );
 }
+
+#[test]
+fn export_then_import_gives_the_same_archive() {
+    let store = crate::example_store();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("backup.newsarc");
+    let output = crate::newsarc(store.path(), &["export", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", crate::stderr(&output));
+    assert!(crate::stdout(&output).starts_with("exported "));
+
+    let restored = dir.path().join("restored");
+    let output = crate::newsarc(&restored, &["import", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", crate::stderr(&output));
+    let bridge = "https://example.org/news/2026/02/10/river-bridge-reopens";
+    for args in [vec!["log", "--json", bridge], vec!["articles"]] {
+        assert_eq!(
+            crate::newsarc(store.path(), &args).stdout,
+            crate::newsarc(&restored, &args).stdout,
+            "{args:?}"
+        );
+    }
+    assert_eq!(
+        crate::newsarc(&restored, &["verify"]).status.code(),
+        Some(0)
+    );
+
+    // Importing again over a store is refused, and the store is untouched.
+    let output = crate::newsarc(&restored, &["import", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(crate::stderr(&output).contains("not an empty directory"));
+    assert_eq!(
+        crate::newsarc(&restored, &["verify"]).status.code(),
+        Some(0)
+    );
+}

@@ -22,6 +22,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod backup;
 pub mod diff;
 mod error;
 pub mod fetch;
@@ -39,7 +40,7 @@ use newsarc_parse::KeyRules;
 use newsarc_store::Store;
 
 pub use error::{ArchiveError, FileError};
-pub use newsarc_store::{Outcome, StoreError};
+pub use newsarc_store::{Moved, Outcome, StoreError};
 
 /// Progress of a long job, shown by the CLI as a bar on a terminal.
 pub trait Progress {

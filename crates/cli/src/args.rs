@@ -47,6 +47,10 @@ pub enum Command {
     Verify(JsonArg),
     /// Serve the store over gRPC (newsarc.v1.Archive, health, reflection).
     Serve(ServeArgs),
+    /// Write the whole archive to one portable file (backup, migration).
+    Export(FileArg),
+    /// Build a new store (--store, absent or empty) from an export file.
+    Import(FileArg),
     /// Download pages and archive them (conditional GET; 404/410 recorded as gone).
     Fetch(FetchArgs),
     /// Poll RSS/Atom feeds and recheck every known URL on its schedule.
@@ -199,6 +203,14 @@ pub struct ServeArgs {
     /// The largest message accepted or sent, in bytes.
     #[arg(long, value_name = "N", default_value_t = newsarc_server::DEFAULT_MAX_MESSAGE_BYTES)]
     pub max_message_bytes: usize,
+}
+
+/// `export` and `import`.
+#[derive(Debug, Args)]
+pub struct FileArg {
+    /// The export file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 /// Commands whose only option is `--json`.

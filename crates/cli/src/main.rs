@@ -183,6 +183,8 @@ fn run_remote(url: &str, command: Command, out: &mut dyn Write) -> anyhow::Resul
                 newsarc::report::write_stats(&remote.stats().await?, args.json, out)?;
             }
             Command::Ingest(_)
+            | Command::Export(_)
+            | Command::Import(_)
             | Command::Verify(_)
             | Command::Serve(_)
             | Command::Fetch(_)
@@ -447,6 +449,42 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         }
         Command::Serve(args) => {
             serve(&store, cache, args, out)?;
+            Ok(Verdict::Clean)
+        }
+        Command::Export(args) => {
+            let archive = open_existing(&store, cache)?;
+            let mut moved = None;
+            write_replacing(&args.file, |file| {
+                moved = Some(archive.export(file, &mut Bar::new("export"))?);
+                Ok(())
+            })?;
+            if let Some(moved) = moved {
+                writeln!(
+                    out,
+                    "exported {} entries ({} bytes) of {} to {}",
+                    moved.entries,
+                    moved.bytes,
+                    store.display(),
+                    args.file.display()
+                )?;
+            }
+            Ok(Verdict::Clean)
+        }
+        Command::Import(args) => {
+            let file = std::fs::File::open(&args.file)
+                .with_context(|| format!("cannot read {}", args.file.display()))?;
+            let moved = Archive::import(
+                &store,
+                &mut std::io::BufReader::new(file),
+                &mut Bar::new("import"),
+            )?;
+            writeln!(
+                out,
+                "imported {} entries from {} into {}; `newsarc verify` checks them",
+                moved.entries,
+                args.file.display(),
+                store.display()
+            )?;
             Ok(Verdict::Clean)
         }
         Command::Fetch(args) => fetch(&store, cache, args, out),

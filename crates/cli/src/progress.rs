@@ -23,11 +23,21 @@ impl Progress for Bar {
         if !std::io::stderr().is_terminal() {
             return;
         }
-        let bar = ProgressBar::new(total);
-        let style =
-            ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
-                .map(|style| style.progress_chars("=> "))
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
+        // A total of 0 means unknown: a count instead of a bar.
+        let (bar, template) = if total == 0 {
+            (
+                ProgressBar::new_spinner(),
+                "{prefix} {spinner} {pos} {per_sec}",
+            )
+        } else {
+            (
+                ProgressBar::new(total),
+                "{prefix} [{bar:40}] {pos}/{len} {per_sec} eta {eta}",
+            )
+        };
+        let style = ProgressStyle::with_template(template)
+            .map(|style| style.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar.set_prefix(self.label);
         self.bar = Some(bar);

@@ -349,3 +349,65 @@ impl Record for Counters {
     const KIND: &'static str = "counters";
     const VERSION: u32 = 1;
 }
+
+/// The first record of an export file (`newsarc export`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportHeader {
+    /// The store layout version of the exported store.
+    pub store_format: u32,
+    /// When the export was written.
+    pub exported_at: Millis,
+}
+
+impl Record for ExportHeader {
+    const KIND: &'static str = "export";
+    const VERSION: u32 = 1;
+}
+
+/// One key and value of the exported store, with their BLAKE3 so that a
+/// damaged export is caught at the entry that is damaged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportEntry {
+    /// The key.
+    #[serde(with = "serde_bytes")]
+    pub key: Vec<u8>,
+    /// The value.
+    #[serde(with = "serde_bytes")]
+    pub value: Vec<u8>,
+    /// BLAKE3 of the key's length (u32 BE), the key and the value.
+    pub digest: Digest,
+}
+
+impl ExportEntry {
+    /// An entry with its digest.
+    pub fn new(key: Vec<u8>, value: Vec<u8>) -> Self {
+        let digest = Self::digest_of(&key, &value);
+        Self { key, value, digest }
+    }
+
+    /// The digest an entry of `key` and `value` must carry.
+    pub fn digest_of(key: &[u8], value: &[u8]) -> Digest {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&(key.len() as u32).to_be_bytes());
+        hasher.update(key);
+        hasher.update(value);
+        Digest::from_bytes(*hasher.finalize().as_bytes())
+    }
+}
+
+impl Record for ExportEntry {
+    const KIND: &'static str = "export_entry";
+    const VERSION: u32 = 1;
+}
+
+/// The last record of an export file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportTrailer {
+    /// How many entries came before it.
+    pub entries: u64,
+}
+
+impl Record for ExportTrailer {
+    const KIND: &'static str = "export_end";
+    const VERSION: u32 = 1;
+}

@@ -95,6 +95,28 @@ pub enum StoreError {
         /// The article's key.
         key: ArticleKey,
     },
+    /// An export file is damaged, truncated or of another format.
+    #[error("the export is damaged at record {record}: {reason}")]
+    DamagedExport {
+        /// The record's number in the file (the header is 0).
+        record: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An import's target cannot take a store.
+    #[error("cannot import into {location}: {reason}")]
+    ImportTarget {
+        /// The target directory.
+        location: String,
+        /// Why.
+        reason: String,
+    },
+    /// Writing an export failed.
+    #[error("cannot write the export: {source}")]
+    ExportOutput {
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// A document could not be compressed.
     #[error("cannot compress blob {digest}: {reason}")]
     Compress {

@@ -31,11 +31,13 @@
 mod blob;
 pub mod engine;
 mod error;
+mod export;
 pub mod keys;
 mod store;
 mod verify;
 
 pub use blob::{MAX_DELTA_DEPTH, ZSTD_LEVEL};
 pub use error::StoreError;
+pub use export::Moved;
 pub use store::{Added, BodilessFetch, Fetch, LogEntry, Outcome, STORE_FORMAT, Store};
 pub use verify::{Finding, FindingKind, VerifyReport};

@@ -293,3 +293,88 @@ fn a_store_held_by_another_handle_is_refused_with_a_reason() {
         "{err}"
     );
 }
+
+/// A sled store with revisions, an observation and a gone event.
+fn exported_store(dir: &std::path::Path) -> Vec<u8> {
+    let store = Store::open(dir).unwrap();
+    for (version, time) in [(1, 1_000), (1, 2_000), (2, 3_000)] {
+        store
+            .add_fetch(&fetch("example.org/a", &document(version), time, "A"))
+            .unwrap();
+    }
+    store
+        .add_fetch(&fetch("example.org/b", &document(9), 4_000, "B"))
+        .unwrap();
+    store
+        .add_gone(&newsarc_store::BodilessFetch {
+            article: newsarc_model::ArticleKey::new("example.org/b").unwrap(),
+            fetched_at: Millis::from_millis(5_000),
+            http: Default::default(),
+        })
+        .unwrap();
+    store.flush().unwrap();
+    let mut file = Vec::new();
+    let moved = store.export(&mut file, &mut |_| {}).unwrap();
+    assert_eq!(moved.bytes, file.len() as u64);
+    file
+}
+
+fn all_entries(store: &Store) -> Vec<(Vec<u8>, Vec<u8>)> {
+    store
+        .engine()
+        .scan_prefix(b"")
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn an_export_imports_into_the_same_entries_and_a_clean_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = exported_store(&dir.path().join("from"));
+    let target = dir.path().join("to");
+    let moved = Store::import(&target, &mut file.as_slice(), &mut |_| {}).unwrap();
+    let (from, to) = (
+        Store::open(&dir.path().join("from")).unwrap(),
+        Store::open(&target).unwrap(),
+    );
+    assert_eq!(all_entries(&from), all_entries(&to));
+    assert_eq!(moved.entries, all_entries(&to).len() as u64);
+    assert!(to.verify(&mut |_| {}).unwrap().ok());
+    assert!(!dir.path().join("to.importing").exists());
+}
+
+#[test]
+fn a_damaged_or_truncated_export_names_the_record_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = exported_store(&dir.path().join("from"));
+    let target = dir.path().join("to");
+
+    // A flipped byte in the last entry's value (just before the trailer).
+    let mut flipped = file.clone();
+    let at = flipped.len() - 60;
+    flipped[at] ^= 0x10;
+    let err = Store::import(&target, &mut flipped.as_slice(), &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(err, StoreError::DamagedExport { record, .. } if record > 1),
+        "{err}"
+    );
+    assert!(!target.exists() && !dir.path().join("to.importing").exists());
+
+    let truncated = &file[..file.len() - 10];
+    let err = Store::import(&target, &mut &truncated[..], &mut |_| {}).unwrap_err();
+    assert!(err.to_string().contains("ends"), "{err}");
+    assert!(!target.exists());
+
+    let err = Store::import(&target, &mut &b"not an export"[..], &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(err, StoreError::DamagedExport { record: 0, .. }),
+        "{err}"
+    );
+
+    // A store that is there already is never overwritten.
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(target.join("mine"), "x").unwrap();
+    let err = Store::import(&target, &mut file.as_slice(), &mut |_| {}).unwrap_err();
+    assert!(matches!(err, StoreError::ImportTarget { .. }), "{err}");
+    assert!(target.join("mine").exists());
+}
