@@ -48,25 +48,9 @@ struct Corpus {
     _store: tempfile::TempDir,
 }
 
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("NEWSARC_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/news-revisions")
-        });
-    if dir.join("manifest.json").is_file() {
-        return Some(dir);
-    }
-    let message = format!(
-        "the public corpus is not at {} (set NEWSARC_CORPUS to its folder)",
-        dir.display()
-    );
-    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
-        panic!("{message}: CI requires it");
-    }
-    eprintln!("skipped: {message}");
-    None
-}
+#[path = "../support/corpus.rs"]
+mod support_corpus;
+use support_corpus::corpus_dir;
 
 /// The corpus folder and its manifest, read once.
 fn manifest() -> Option<&'static (PathBuf, Manifest)> {

@@ -1,0 +1,138 @@
+//! The crash test: `newsarc ingest --json` on the public corpus, killed with
+//! SIGKILL at a random moment, again and again on one store. After each kill
+//! the store must open, `verify` must be clean, and every revision the
+//! killed process acknowledged (printed) must be there, byte for byte.
+//!
+//! `NEWSARC_CRASH_KILLS` kills (default 20, what `.ci/run` runs; the full
+//! run of 200 is in `docs/RELIABILITY.md`), `NEWSARC_CRASH_SEED` for the
+//! moments. Prints the counts it checked.
+
+// A test that meets an unexpected value should stop right there.
+#![allow(clippy::unwrap_used)]
+
+#[path = "../support/corpus.rs"]
+mod support_corpus;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use newsarc::Archive;
+use rand::{RngExt, SeedableRng};
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One acknowledged file: its path and the revision printed for it.
+struct Acknowledged {
+    path: PathBuf,
+    revision: String,
+}
+
+/// Runs one ingest and kills it after `after`; returns what it printed.
+fn ingest_and_kill(store: &Path, corpus: &Path, after: Duration) -> (Vec<Acknowledged>, bool) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_newsarc"))
+        .arg("--store")
+        .arg(store)
+        .args(["ingest", "--json"])
+        .arg(corpus)
+        .env_remove("NEWSARC_STORE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines, received) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    std::thread::sleep(after);
+    // Child::kill is SIGKILL on Unix: no chance to clean up.
+    let finished_first = child.try_wait().unwrap().is_some();
+    let _ = child.kill();
+    child.wait().unwrap();
+    reader.join().unwrap();
+    let acknowledged = received
+        .try_iter()
+        .filter_map(|line| {
+            let value: serde_json::Value = serde_json::from_str(&line).ok()?;
+            Some(Acknowledged {
+                path: PathBuf::from(value["path"].as_str()?),
+                revision: value["revision"].as_str()?.to_owned(),
+            })
+        })
+        .collect();
+    (acknowledged, finished_first)
+}
+
+#[test]
+fn nothing_acknowledged_is_lost_when_ingest_is_killed() {
+    let Some(corpus) = support_corpus::corpus_dir() else {
+        return;
+    };
+    let kills = env_number("NEWSARC_CRASH_KILLS", 20);
+    let mut random = rand_pcg::Pcg64::seed_from_u64(env_number("NEWSARC_CRASH_SEED", 1));
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let (mut checked, mut killed_mid_run, mut losses) = (0u64, 0u64, Vec::new());
+    for kill in 0..kills {
+        // Up to about one whole ingest of the corpus in a debug build.
+        let after = Duration::from_millis(random.random_range(20..4_000));
+        let (acknowledged, finished_first) = ingest_and_kill(&store, &corpus, after);
+        if !finished_first {
+            killed_mid_run += 1;
+        }
+        if !store.exists() {
+            // Killed before sled made the directory: nothing was promised.
+            assert!(acknowledged.is_empty());
+            continue;
+        }
+        let archive = Archive::open(&store)
+            .unwrap_or_else(|err| panic!("kill {kill}: the store does not open: {err}"));
+        let report = archive.store().verify(&mut |_| {}).unwrap();
+        assert!(
+            report.ok(),
+            "kill {kill} (after {after:?}): verify found {:?}",
+            report.findings
+        );
+        for ack in &acknowledged {
+            checked += 1;
+            let stored = ack
+                .revision
+                .parse()
+                .map_err(|err| format!("{err}"))
+                .and_then(|id| archive.store().revision(&id).map_err(|err| err.to_string()))
+                .and_then(|record| {
+                    archive
+                        .store()
+                        .blob(&record.blob)
+                        .map_err(|err| err.to_string())
+                });
+            match stored {
+                Ok(bytes) if bytes == std::fs::read(&ack.path).unwrap() => {}
+                Ok(_) => losses.push(format!("kill {kill}: {} differs", ack.revision)),
+                Err(err) => losses.push(format!("kill {kill}: {}: {err}", ack.revision)),
+            }
+        }
+    }
+    println!(
+        "crash test: {kills} kills ({killed_mid_run} while ingesting), {checked} acknowledged revisions checked, {} lost",
+        losses.len()
+    );
+    assert!(losses.is_empty(), "{losses:#?}");
+    assert!(
+        killed_mid_run > 0,
+        "no kill landed while ingesting: the test proved nothing"
+    );
+}
