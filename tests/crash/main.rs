@@ -136,3 +136,128 @@ fn nothing_acknowledged_is_lost_when_ingest_is_killed() {
         "no kill landed while ingesting: the test proved nothing"
     );
 }
+
+/// The corpus files, in manifest order.
+fn corpus_files(corpus: &Path) -> Vec<PathBuf> {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(corpus.join("manifest.json")).unwrap()).unwrap();
+    manifest["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|article| article["revisions"].as_array().unwrap().iter())
+        .map(|revision| corpus.join(revision["file"].as_str().unwrap()))
+        .collect()
+}
+
+/// Starts `newsarc serve` on a free port; returns it and its URL.
+fn start_server(store: &Path) -> (std::process::Child, String) {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_newsarc"))
+        .arg("--store")
+        .arg(store)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env_remove("NEWSARC_STORE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().rsplit(' ').next().unwrap().to_owned();
+    (server, format!("http://{addr}"))
+}
+
+#[test]
+fn nothing_acknowledged_is_lost_when_serve_is_killed() {
+    use newsarc_server::pb;
+    let Some(corpus) = support_corpus::corpus_dir() else {
+        return;
+    };
+    let files = corpus_files(&corpus);
+    let kills = env_number("NEWSARC_CRASH_KILLS", 20);
+    let mut random = rand_pcg::Pcg64::seed_from_u64(env_number("NEWSARC_CRASH_SEED", 1) + 1);
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (mut checked, mut losses) = (0u64, Vec::new());
+    for kill in 0..kills {
+        let (mut server, url) = start_server(&store);
+        let after = Duration::from_millis(random.random_range(20..3_000));
+        // Two clients ingest the corpus from different ends until the
+        // server dies under them.
+        let acknowledged: Vec<Acknowledged> = runtime.block_on(async {
+            let clients: Vec<_> = [false, true]
+                .into_iter()
+                .map(|reversed| {
+                    let url = url.clone();
+                    let mut order = files.clone();
+                    if reversed {
+                        order.reverse();
+                    }
+                    tokio::spawn(async move {
+                        let mut acked = Vec::new();
+                        let Ok(mut client) = pb::archive_client::ArchiveClient::connect(url).await
+                        else {
+                            return acked;
+                        };
+                        for path in order {
+                            let request = pb::IngestRequest {
+                                document: std::fs::read(&path).unwrap(),
+                                source_name: path.display().to_string(),
+                                ..Default::default()
+                            };
+                            match client.ingest(request).await {
+                                Ok(response) => acked.push(Acknowledged {
+                                    path,
+                                    revision: response.into_inner().revision_id.unwrap().text,
+                                }),
+                                Err(_) => break,
+                            }
+                        }
+                        acked
+                    })
+                })
+                .collect();
+            tokio::time::sleep(after).await;
+            server.kill().unwrap();
+            let mut all = Vec::new();
+            for client in clients {
+                all.extend(client.await.unwrap());
+            }
+            all
+        });
+        server.wait().unwrap();
+        let archive = Archive::open(&store)
+            .unwrap_or_else(|err| panic!("kill {kill}: the store does not open: {err}"));
+        let report = archive.store().verify(&mut |_| {}).unwrap();
+        assert!(
+            report.ok(),
+            "kill {kill}: verify found {:?}",
+            report.findings
+        );
+        for ack in &acknowledged {
+            checked += 1;
+            let id = ack.revision.parse().unwrap();
+            let stored = archive
+                .store()
+                .revision(&id)
+                .and_then(|record| archive.store().blob(&record.blob));
+            match stored {
+                Ok(bytes) if bytes == std::fs::read(&ack.path).unwrap() => {}
+                Ok(_) => losses.push(format!("kill {kill}: {} differs", ack.revision)),
+                Err(err) => losses.push(format!("kill {kill}: {}: {err}", ack.revision)),
+            }
+        }
+    }
+    println!(
+        "crash test (serve): {kills} kills, {checked} acknowledged revisions checked, {} lost",
+        losses.len()
+    );
+    assert!(losses.is_empty(), "{losses:#?}");
+    assert!(
+        checked > 0,
+        "no Ingest was acknowledged: the test proved nothing"
+    );
+}
