@@ -4,6 +4,7 @@
 // A test that meets an unexpected value should stop right there.
 #![allow(clippy::unwrap_used)]
 
+mod concurrency;
 mod fetch;
 mod ingest;
 mod read;
