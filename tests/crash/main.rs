@@ -12,6 +12,10 @@
 
 #[path = "../support/corpus.rs"]
 mod support_corpus;
+#[path = "../support/server.rs"]
+mod support_server;
+
+use support_server::start_server;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -148,25 +152,6 @@ fn corpus_files(corpus: &Path) -> Vec<PathBuf> {
         .flat_map(|article| article["revisions"].as_array().unwrap().iter())
         .map(|revision| corpus.join(revision["file"].as_str().unwrap()))
         .collect()
-}
-
-/// Starts `newsarc serve` on a free port; returns it and its URL.
-fn start_server(store: &Path) -> (std::process::Child, String) {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_newsarc"))
-        .arg("--store")
-        .arg(store)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env_remove("NEWSARC_STORE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit(' ').next().unwrap().to_owned();
-    (server, format!("http://{addr}"))
 }
 
 #[test]

@@ -76,7 +76,7 @@ fn fetch_records_revisions_and_a_gone_page_that_log_shows_locally_and_remotely()
         .iter()
         .map(|args| newsarc(store.path(), args).stdout)
         .collect();
-    let (mut server, remote) = crate::serve::start_server(store.path());
+    let (mut server, remote) = crate::server::start_server(store.path());
     for (args, local) in jobs.iter().zip(local) {
         let far = Command::new(env!("CARGO_BIN_EXE_newsarc"))
             .args(["--remote", &remote])

@@ -8,6 +8,8 @@ mod damage;
 mod fetch;
 mod jobs;
 mod serve;
+#[path = "../support/server.rs"]
+mod server;
 #[path = "../support/site.rs"]
 mod site;
 

@@ -1,9 +1,9 @@
 //! `newsarc serve` as a process: it says where it listens, serves, and on
 //! SIGTERM drains, flushes and exits 0.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
+use crate::server::start_server;
 use crate::{examples, newsarc, stderr};
 
 #[test]
@@ -60,24 +60,6 @@ fn serve_refuses_an_open_address_without_a_token_or_read_only() {
         "{}",
         stderr(&output)
     );
-}
-
-/// Starts `newsarc serve` on a free port over `store`; returns it and its URL.
-pub(crate) fn start_server(store: &std::path::Path) -> (std::process::Child, String) {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_newsarc"))
-        .arg("--store")
-        .arg(store)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit(' ').next().unwrap().to_owned();
-    (server, format!("http://{addr}"))
 }
 
 #[test]

@@ -851,36 +851,27 @@ fn decode_scanned<R: Record>(
 
 /// Checks a revision record's bytes against its id, then decodes them.
 pub(crate) fn decode_revision(id: &RevisionId, bytes: &[u8]) -> Result<RevisionRecord, StoreError> {
-    let actual = RevisionId::of_record(bytes);
-    if actual != *id {
-        return Err(StoreError::CorruptRecord {
-            kind: RevisionRecord::KIND,
-            id: id.to_string(),
-            reason: format!("its bytes hash to {actual}"),
-        });
-    }
-    codec::decode(bytes).map_err(|err| StoreError::CorruptRecord {
-        kind: RevisionRecord::KIND,
-        id: id.to_string(),
-        reason: err.to_string(),
-    })
+    decode_addressed(&id.0, bytes)
 }
 
 /// Checks an event record's bytes against its id, then decodes them.
 pub(crate) fn decode_event(id: &Digest, bytes: &[u8]) -> Result<EventRecord, StoreError> {
+    decode_addressed(id, bytes)
+}
+
+/// Checks a content-addressed record's bytes against the id they are
+/// stored under (their BLAKE3), then decodes them.
+fn decode_addressed<R: Record>(id: &Digest, bytes: &[u8]) -> Result<R, StoreError> {
+    let corrupt = |reason: String| StoreError::CorruptRecord {
+        kind: R::KIND,
+        id: id.to_string(),
+        reason,
+    };
     let actual = Digest::of(bytes);
     if actual != *id {
-        return Err(StoreError::CorruptRecord {
-            kind: EventRecord::KIND,
-            id: id.to_string(),
-            reason: format!("its bytes hash to {actual}"),
-        });
+        return Err(corrupt(format!("its bytes hash to {actual}")));
     }
-    codec::decode(bytes).map_err(|err| StoreError::CorruptRecord {
-        kind: EventRecord::KIND,
-        id: id.to_string(),
-        reason: err.to_string(),
-    })
+    codec::decode(bytes).map_err(|err| corrupt(err.to_string()))
 }
 
 fn encode<R: Record>(record: &R) -> Result<Vec<u8>, StoreError> {
