@@ -71,30 +71,6 @@ fn walk_bytes(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> u64 {
     total
 }
 
-/// Ingests every revision in fetch order into a new store at `dir` and
-/// flushes: what `newsarc ingest` does, in fetch order.
-fn newsarc_ingest(dir: &Path, revisions: &[CorpusRevision]) -> Archive {
-    let archive = Archive::open(dir).expect("store");
-    for (done, revision) in revisions.iter().enumerate() {
-        let bytes = std::fs::read(&revision.path).expect("read");
-        archive
-            .ingest_document(
-                &bytes,
-                &revision.path.display().to_string(),
-                revision.fetched_at,
-                &DocumentHint::default(),
-                None,
-            )
-            .expect("store")
-            .expect("corpus parses");
-        if (done + 1) % newsarc::ingest::FILES_PER_FLUSH == 0 {
-            archive.store().flush().expect("flush");
-        }
-    }
-    archive.store().flush().expect("flush");
-    archive
-}
-
 struct Row {
     what: &'static str,
     newsarc: String,
@@ -128,7 +104,7 @@ fn main() {
         let store = tempfile::tempdir().expect("temp dir");
         let repo = tempfile::tempdir().expect("temp dir");
         let mut ours = || {
-            let seconds = timed(|| drop(newsarc_ingest(store.path(), &revisions)));
+            let seconds = timed(|| drop(corpus_git::ingest(store.path(), &revisions)));
             newsarc_s.push(seconds);
         };
         let mut theirs = || {

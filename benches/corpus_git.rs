@@ -9,7 +9,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use newsarc::Archive;
 use newsarc_model::Millis;
+use newsarc_parse::DocumentHint;
 
 #[derive(serde::Deserialize)]
 struct Manifest {
@@ -104,4 +106,28 @@ pub fn git_repository(repo: &Path, revisions: &[CorpusRevision]) {
     drop(stream);
     assert!(import.wait().expect("fast-import").success());
     git(&["checkout", "-q", "master"]);
+}
+
+/// Ingests every revision in fetch order into a new store at `dir` and
+/// flushes: what `newsarc ingest` does, in fetch order.
+pub fn ingest(dir: &Path, revisions: &[CorpusRevision]) -> Archive {
+    let archive = Archive::open(dir).expect("store");
+    for (done, revision) in revisions.iter().enumerate() {
+        let bytes = std::fs::read(&revision.path).expect("read");
+        archive
+            .ingest_document(
+                &bytes,
+                &revision.path.display().to_string(),
+                revision.fetched_at,
+                &DocumentHint::default(),
+                None,
+            )
+            .expect("store")
+            .expect("corpus parses");
+        if (done + 1) % newsarc::ingest::FILES_PER_FLUSH == 0 {
+            archive.store().flush().expect("flush");
+        }
+    }
+    archive.store().flush().expect("flush");
+    archive
 }

@@ -12,8 +12,6 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use newsarc::Archive;
-use newsarc_parse::DocumentHint;
 use newsarc_server::pb;
 use tonic::transport::Channel;
 
@@ -95,21 +93,7 @@ fn main() {
         .unwrap_or(2000);
 
     let store = tempfile::tempdir().expect("temp dir");
-    let archive = Archive::open(store.path()).expect("store");
-    for revision in &revisions {
-        let bytes = std::fs::read(&revision.path).expect("read");
-        archive
-            .ingest_document(
-                &bytes,
-                &revision.path.display().to_string(),
-                revision.fetched_at,
-                &DocumentHint::default(),
-                None,
-            )
-            .expect("store")
-            .expect("parse");
-    }
-    archive.store().flush().expect("flush");
+    let archive = corpus_git::ingest(store.path(), &revisions);
     let keys: Arc<Vec<String>> = Arc::new(
         archive
             .store()
