@@ -37,6 +37,18 @@ use newsarc_server::pb;
 
 const NEWSARC: &str = env!("CARGO_BIN_EXE_newsarc");
 
+/// Runs both, `ours` first in even rounds, so that neither always has the
+/// warmer caches.
+fn alternate(round: usize, ours: &mut dyn FnMut(), theirs: &mut dyn FnMut()) {
+    if round.is_multiple_of(2) {
+        ours();
+        theirs();
+    } else {
+        theirs();
+        ours();
+    }
+}
+
 /// Seconds `work` takes.
 fn timed(work: impl FnOnce()) -> f64 {
     let started = Instant::now();
@@ -112,13 +124,7 @@ fn main() {
                 corpus_git::git_repository(repo.path(), &revisions)
             }))
         };
-        if round % 2 == 0 {
-            ours();
-            theirs();
-        } else {
-            theirs();
-            ours();
-        }
+        alternate(round, &mut ours, &mut theirs);
         kept = Some((store, repo));
     }
     let (store, repo) = kept.expect("at least one round");
@@ -231,13 +237,7 @@ fn main() {
                 }) * 1e3,
             )
         };
-        if index % 2 == 0 {
-            ours();
-            theirs();
-        } else {
-            theirs();
-            ours();
-        }
+        alternate(index, &mut ours, &mut theirs);
     }
     let (log_p50, git_log_p50) = (median(&mut log_ms), median(&mut git_log_ms));
     for (what, figure) in [
@@ -343,13 +343,7 @@ fn main() {
                 }) * 1e3,
             )
         };
-        if index % 2 == 0 {
-            ours();
-            theirs();
-        } else {
-            theirs();
-            ours();
-        }
+        alternate(index, &mut ours, &mut theirs);
     }
     let (diff_p50, git_diff_p50) = (median(&mut diff_ms), median(&mut git_diff_ms));
     rows.push(Row {
