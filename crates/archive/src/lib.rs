@@ -30,6 +30,7 @@ pub mod history;
 pub mod ingest;
 mod json;
 pub mod refs;
+pub mod repair;
 pub mod report;
 pub mod show;
 pub mod watch;
@@ -40,7 +41,7 @@ use newsarc_parse::KeyRules;
 use newsarc_store::Store;
 
 pub use error::{ArchiveError, FileError};
-pub use newsarc_store::{Moved, Outcome, StoreError};
+pub use newsarc_store::{Moved, Outcome, RepairReport, StoreError};
 
 /// Progress of a long job, shown by the CLI as a bar on a terminal.
 pub trait Progress {

@@ -28,7 +28,7 @@ pub struct Stats {
 }
 
 #[derive(Debug, Serialize)]
-struct FindingJson<'a> {
+pub(crate) struct FindingJson<'a> {
     kind: &'static str,
     id: &'a str,
     expected: Option<&'a str>,
@@ -76,7 +76,7 @@ pub fn write_stats(
     Ok(())
 }
 
-fn finding_json(finding: &Finding) -> FindingJson<'_> {
+pub(crate) fn finding_json(finding: &Finding) -> FindingJson<'_> {
     FindingJson {
         kind: finding.kind.as_str(),
         id: &finding.id,
@@ -130,14 +130,7 @@ impl Archive {
             return Ok(report);
         }
         for finding in &report.findings {
-            write!(out, "{:<15} {}", finding.kind.as_str(), finding.id)?;
-            if let Some(expected) = &finding.expected {
-                write!(out, " expected {expected}")?;
-            }
-            if let Some(actual) = &finding.actual {
-                write!(out, " actual {actual}")?;
-            }
-            writeln!(out, ": {}", finding.detail)?;
+            write_finding(out, finding)?;
         }
         writeln!(
             out,
@@ -149,4 +142,16 @@ impl Archive {
         )?;
         Ok(report)
     }
+}
+
+/// One finding as a line of text: kind, id, what was expected and found.
+pub(crate) fn write_finding(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> {
+    write!(out, "{:<15} {}", finding.kind.as_str(), finding.id)?;
+    if let Some(expected) = &finding.expected {
+        write!(out, " expected {expected}")?;
+    }
+    if let Some(actual) = &finding.actual {
+        write!(out, " actual {actual}")?;
+    }
+    writeln!(out, ": {}", finding.detail)
 }

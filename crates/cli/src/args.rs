@@ -45,6 +45,8 @@ pub enum Command {
     Stats(JsonArg),
     /// Re-hash every blob and record and check every link; exit 1 on findings.
     Verify(JsonArg),
+    /// Rebuild the indexes from the records, list what cannot be recovered; exit 1 if anything cannot.
+    Repair(RepairArgs),
     /// Serve the store over gRPC (newsarc.v1.Archive, health, reflection).
     Serve(ServeArgs),
     /// Write the whole archive to one portable file (backup, migration).
@@ -55,6 +57,17 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Poll RSS/Atom feeds and recheck every known URL on its schedule.
     Watch(WatchArgs),
+}
+
+/// `repair`.
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// Say what would change and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// One JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `fetch`.

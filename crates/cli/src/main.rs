@@ -14,12 +14,14 @@ use newsarc::diff::{DiffFormat, DiffOptions};
 use newsarc::fetch::{FetchOptions, Recheck};
 use newsarc::history::{ArticlesOptions, LogOptions};
 use newsarc::ingest::IngestOptions;
+use newsarc::repair::RepairOptions;
 use newsarc::show::{ShowFormat, ShowOptions};
 use newsarc::watch::WatchOptions;
 use newsarc::{Archive, Progress};
 use newsarc_fetch::{Fetcher, SystemClock, WatchConfig};
+use newsarc_model::Millis;
 
-use args::{Cli, Command, DiffFormatArg, FetchArgs, ServeArgs, WatchArgs};
+use args::{Cli, Command, DiffFormatArg, FetchArgs, RepairArgs, ServeArgs, WatchArgs};
 use progress::Bar;
 
 /// What a finished job says about the data.
@@ -186,10 +188,11 @@ fn run_remote(url: &str, command: Command, out: &mut dyn Write) -> anyhow::Resul
             | Command::Export(_)
             | Command::Import(_)
             | Command::Verify(_)
+            | Command::Repair(_)
             | Command::Serve(_)
             | Command::Fetch(_)
             | Command::Watch(_) => bail!(
-                "--remote covers log, show, diff, articles and stats; ingest, verify and serve work on a local store (over gRPC use the Ingest and Verify RPCs)"
+                "--remote covers log, show, diff, articles and stats; ingest, verify, repair and serve work on a local store (over gRPC use the Ingest and Verify RPCs)"
             ),
         }
         anyhow::Ok(Verdict::Clean)
@@ -489,6 +492,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         }
         Command::Fetch(args) => fetch(&store, cache, args, out),
         Command::Watch(args) => watch(&store, cache, args, out),
+        Command::Repair(args) => repair(&store, cache, args, out),
         Command::Verify(args) => {
             let report =
                 open_existing(&store, cache)?.verify(args.json, out, &mut Bar::new("verify"))?;
@@ -499,6 +503,36 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
             })
         }
     }
+}
+
+/// `repair`: a dry run opens the store as it is; a real one may move
+/// sled's damaged config file beside the store to open it.
+fn repair(
+    store: &Path,
+    cache: u64,
+    args: RepairArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<Verdict> {
+    let options = RepairOptions {
+        dry_run: args.dry_run,
+        json: args.json,
+    };
+    let (archive, set_aside) = if args.dry_run {
+        (open_existing(store, cache)?, None)
+    } else {
+        if !store.exists() {
+            bail!("no store at {}", store.display());
+        }
+        let mut aside = store.as_os_str().to_owned();
+        aside.push(format!(".set-aside-{}", Millis::now().as_millis()));
+        Archive::open_for_repair(store, cache, Path::new(&aside))?
+    };
+    let report = archive.repair(&options, set_aside.as_deref(), out, &mut Bar::new("repair"))?;
+    Ok(if report.unrecoverable.is_empty() {
+        Verdict::Clean
+    } else {
+        Verdict::ProblemsFound
+    })
 }
 
 #[cfg(test)]

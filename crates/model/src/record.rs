@@ -27,6 +27,24 @@ impl Record for StoreInfo {
     const VERSION: u32 = 1;
 }
 
+/// What the store had made durable at its last flush, kept in a file
+/// beside the engine's own (`newsarc-head`), so that an engine that comes
+/// back with the tail of its log missing is noticed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadWitness {
+    /// The global log's length at that flush.
+    pub log_len: u64,
+    /// BLAKE3 of the value of log entry `log_len` (`None` for an empty log).
+    pub last_entry: Option<Digest>,
+    /// When the witness was written.
+    pub written_at: Millis,
+}
+
+impl Record for HeadWitness {
+    const KIND: &'static str = "head";
+    const VERSION: u32 = 1;
+}
+
 /// How a blob's bytes are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

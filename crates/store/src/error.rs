@@ -13,12 +13,12 @@ use crate::engine::EngineError;
 #[non_exhaustive]
 pub enum StoreError {
     /// The engine could not open the store.
-    #[error("cannot open the store at {location}: {source}")]
+    #[error("cannot open the store at {location}: {reason}")]
     Open {
         /// The store directory.
         location: String,
-        /// The engine's reason.
-        source: EngineError,
+        /// The engine's reason (in the message, so not also a `source`).
+        reason: EngineError,
     },
     /// A non-empty directory that holds no newsarc store.
     #[error(
@@ -114,6 +114,14 @@ pub enum StoreError {
     /// Writing an export failed.
     #[error("cannot write the export: {source}")]
     ExportOutput {
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The head witness file could not be written.
+    #[error("cannot write the head witness {path}: {source}")]
+    Witness {
+        /// The witness file.
+        path: std::path::PathBuf,
         /// The I/O error.
         source: std::io::Error,
     },

@@ -1,17 +1,18 @@
 //! The store: newsarc's records and indexes over a [`KvEngine`].
 
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use newsarc_model::codec;
 use newsarc_model::record::{
-    ArticleRecord, AttemptRecord, BlobRecord, Counters, EventKind, EventRecord, HttpFacts,
-    ObservationKind, ObservationRecord, Record, RevisionRecord, StoreInfo, UrlRecord,
+    ArticleRecord, AttemptRecord, BlobRecord, Counters, EventKind, EventRecord, HeadWitness,
+    HttpFacts, ObservationKind, ObservationRecord, Record, RevisionRecord, StoreInfo, UrlRecord,
 };
 use newsarc_model::{ArticleKey, ArticleMeta, ChangeKind, Digest, Millis, RevisionId};
 
-use crate::engine::{KvEngine, MemoryEngine, SledEngine, WriteBatch};
+use crate::engine::{EngineError, KvEngine, MemoryEngine, SledEngine, WriteBatch};
+use crate::witness::Witness;
 use crate::{StoreError, blob, keys};
 
 /// The store layout version this build writes and reads.
@@ -137,6 +138,8 @@ pub struct Store {
     /// Ingest reads the article's head and then writes: one writer at a time
     /// keeps every history a single chain.
     write_lock: Mutex<()>,
+    /// The head witness, for stores in a directory.
+    witness: Option<Witness>,
 }
 
 impl Store {
@@ -157,11 +160,52 @@ impl Store {
                 return Err(StoreError::NotAStore { location });
             }
         }
-        let engine = SledEngine::open(dir, cache_bytes).map_err(|source| StoreError::Open {
+        let engine = SledEngine::open(dir, cache_bytes).map_err(|reason| StoreError::Open {
             location: location.clone(),
-            source,
+            reason,
         })?;
-        Self::with_engine(Box::new(engine), location)
+        Self::with_engine(Box::new(engine), location)?.witnessed_in(dir)
+    }
+
+    /// Attaches the head witness kept in `dir`.
+    fn witnessed_in(mut self, dir: &Path) -> Result<Self, StoreError> {
+        self.witness = Some(Witness::open(dir, self.counters()?.log_len()));
+        Ok(self)
+    }
+
+    /// Opens the store in `dir` for `repair`: when sled refuses it because
+    /// its config file is damaged, that file is moved into `aside` (see
+    /// [`SledEngine::open_setting_aside_config`]); returns the store and
+    /// where the moved file now is. Never starts a new store in its place.
+    pub fn open_for_repair(
+        dir: &Path,
+        cache_bytes: u64,
+        aside: &Path,
+    ) -> Result<(Self, Option<PathBuf>), StoreError> {
+        let location = dir.display().to_string();
+        let refuse = |reason: String| StoreError::Open {
+            location: location.clone(),
+            reason: EngineError::Corrupted(reason),
+        };
+        let log = dir.join("db");
+        if !log.exists() {
+            return Err(refuse(format!(
+                "sled's log file {} is missing",
+                log.display()
+            )));
+        }
+        let (engine, moved) = SledEngine::open_setting_aside_config(dir, cache_bytes, aside)
+            .map_err(|reason| StoreError::Open {
+                location: location.clone(),
+                reason,
+            })?;
+        if engine.get(keys::INFO)?.is_none() {
+            return Err(refuse(
+                "sled opened it but it holds no store header: its log may be truncated".into(),
+            ));
+        }
+        let store = Self::with_engine(Box::new(engine), location)?.witnessed_in(dir)?;
+        Ok((store, moved))
     }
 
     /// A new empty store in memory.
@@ -208,6 +252,7 @@ impl Store {
             engine,
             location,
             write_lock: Mutex::new(()),
+            witness: None,
         })
     }
 
@@ -611,7 +656,45 @@ impl Store {
     /// Makes every change so far survive a killed process (sled's flush; see
     /// `docs/ARCHITECTURE.md` for power loss).
     pub fn flush(&self) -> Result<(), StoreError> {
-        Ok(self.engine.flush()?)
+        // Read before the flush: the witness never claims more than it made
+        // durable.
+        let head = match &self.witness {
+            Some(_) => Some(self.head()?),
+            None => None,
+        };
+        self.engine.flush()?;
+        if let (Some(witness), Some(head)) = (&self.witness, head) {
+            witness.record(&head)?;
+        }
+        Ok(())
+    }
+
+    /// The global log's length and last entry, as the witness records them.
+    pub(crate) fn head(&self) -> Result<HeadWitness, StoreError> {
+        let log_len = self.counters()?.log_len();
+        let last_entry = match log_len {
+            0 => None,
+            last => self.engine.get(&keys::log(last))?.map(|v| Digest::of(&v)),
+        };
+        Ok(HeadWitness {
+            log_len,
+            last_entry,
+            written_at: Millis::now(),
+        })
+    }
+
+    /// The head witness as its file says; `None` for a store without a
+    /// directory or without the file.
+    pub fn head_witness(&self) -> Result<Option<HeadWitness>, StoreError> {
+        match &self.witness {
+            Some(witness) => witness.read(),
+            None => Ok(None),
+        }
+    }
+
+    /// True when the store keeps a head witness (it lives in a directory).
+    pub fn is_witnessed(&self) -> bool {
+        self.witness.is_some()
     }
 
     /// Whole-store totals.
@@ -874,7 +957,7 @@ fn decode_addressed<R: Record>(id: &Digest, bytes: &[u8]) -> Result<R, StoreErro
     codec::decode(bytes).map_err(|err| corrupt(err.to_string()))
 }
 
-fn encode<R: Record>(record: &R) -> Result<Vec<u8>, StoreError> {
+pub(crate) fn encode<R: Record>(record: &R) -> Result<Vec<u8>, StoreError> {
     codec::encode(record).map_err(|err| StoreError::CorruptRecord {
         kind: R::KIND,
         id: "(new)".into(),

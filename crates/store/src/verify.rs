@@ -34,6 +34,10 @@ pub enum FindingKind {
     OrphanBlob,
     /// A whole-store counter disagrees with what is stored.
     WrongCounter,
+    /// The log is shorter than the head witness says it was at a flush, or
+    /// its last acknowledged entry changed: the engine lost what it had
+    /// made durable.
+    LostEntries,
 }
 
 impl FindingKind {
@@ -49,6 +53,7 @@ impl FindingKind {
             Self::StaleArticle => "stale_article",
             Self::OrphanBlob => "orphan_blob",
             Self::WrongCounter => "wrong_counter",
+            Self::LostEntries => "lost_entries",
         }
     }
 }
@@ -165,6 +170,7 @@ impl Store {
         walk.time_index()?;
         walk.digest_index()?;
         walk.counters(articles, logged)?;
+        walk.witness(logged)?;
         progress(walk.revisions.len() as u64);
         Ok(walk.report)
     }
@@ -800,7 +806,55 @@ impl Walk<'_> {
     }
 }
 
-fn hex_or_id(bytes: &[u8]) -> String {
+impl Walk<'_> {
+    /// Compares the log with the head witness written at the last flush.
+    fn witness(&mut self, logged: u64) -> Result<(), StoreError> {
+        let head = match self.store.head_witness() {
+            Ok(Some(head)) => head,
+            Ok(None) => return Ok(()),
+            Err(err) => {
+                self.report.find(
+                    FindingKind::CorruptRecord,
+                    crate::WITNESS_FILE,
+                    None,
+                    None,
+                    format!("{err}; `newsarc repair` writes it again"),
+                );
+                return Ok(());
+            }
+        };
+        if head.log_len > logged {
+            self.report.find(
+                FindingKind::LostEntries,
+                format!("log#{}..#{}", logged + 1, head.log_len),
+                Some(head.log_len.to_string()),
+                Some(logged.to_string()),
+                format!(
+                    "the store had made {} log entries durable (head witness of {}) but holds {logged}: the storage engine lost the tail of its log; restore from an export",
+                    head.log_len, head.written_at
+                ),
+            );
+            return Ok(());
+        }
+        if head.log_len > 0 {
+            let entry = self.store.engine().get(&keys::log(head.log_len))?;
+            let actual = entry.map(|value| Digest::of(&value));
+            if actual != head.last_entry {
+                self.report.find(
+                    FindingKind::LostEntries,
+                    format!("log#{}", head.log_len),
+                    head.last_entry.map(|d| d.to_string()),
+                    actual.map(|d| d.to_string()),
+                    "the log entry acknowledged last is not the one stored under its number",
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A 32-byte id as `blake3:<hex>`, anything else as plain hex.
+pub(crate) fn hex_or_id(bytes: &[u8]) -> String {
     match Digest::from_slice(bytes) {
         Ok(digest) => digest.to_string(),
         Err(_) => bytes.iter().map(|b| format!("{b:02x}")).collect(),

@@ -48,7 +48,46 @@ impl SledEngine {
                     }
                     std::thread::sleep(Duration::from_millis(10));
                 }
-                Err(err) => return Err(convert(err)),
+                Err(err) => return Err(convert(path, err)),
+            }
+        }
+    }
+
+    /// Opens a store that sled refuses because its config file (`conf`) is
+    /// damaged. The config holds no data: sled writes it again with its
+    /// defaults, which newsarc never changes. The damaged file is moved
+    /// (never deleted) into `aside`, and its new path returned; when sled
+    /// still refuses, it is moved back and sled's first error returned.
+    ///
+    /// The snapshot (`snap.*`) is not set aside even though sled could
+    /// rebuild it from the log: without it sled takes a truncated log for
+    /// a torn write and opens an older store without a word (the
+    /// corruption campaign in `docs/RELIABILITY.md` caught exactly that).
+    pub fn open_setting_aside_config(
+        path: &Path,
+        cache_bytes: u64,
+        aside: &Path,
+    ) -> Result<(Self, Option<PathBuf>), EngineError> {
+        let refused = match Self::open(path, cache_bytes) {
+            Ok(engine) => return Ok((engine, None)),
+            Err(err @ (EngineError::Locked(_) | EngineError::Io(_))) => return Err(err),
+            Err(err) => err,
+        };
+        let config = path.join("conf");
+        if !config.exists() {
+            return Err(refused);
+        }
+        let io = |err: std::io::Error| EngineError::Io(format!("{err} ({})", aside.display()));
+        std::fs::create_dir_all(aside).map_err(io)?;
+        let moved = aside.join("conf");
+        std::fs::rename(&config, &moved).map_err(io)?;
+        match Self::open(path, cache_bytes) {
+            Ok(engine) => Ok((engine, Some(moved))),
+            Err(_) => {
+                std::fs::rename(&moved, &config).map_err(io)?;
+                // Leave nothing behind: the directory was made for this file.
+                let _ = std::fs::remove_dir(aside);
+                Err(refused)
             }
         }
     }
@@ -59,14 +98,22 @@ fn is_lock_conflict(err: &sled::Error) -> bool {
     matches!(err, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
 
-fn convert(err: sled::Error) -> EngineError {
+/// Turns a sled error into ours; damage names the file in `dir`.
+fn convert(dir: &Path, err: sled::Error) -> EngineError {
     match err {
-        sled::Error::Io(io) => EngineError::Io(io.to_string()),
+        sled::Error::Io(io) => EngineError::Io(format!("{} ({})", io, dir.display())),
         sled::Error::Corruption { at, .. } => EngineError::Corrupted(match at {
-            Some(at) => format!("at {at:?}"),
-            None => "sled reported corruption".to_owned(),
+            Some(sled::DiskPtr::Inline(offset)) => format!(
+                "sled's log file {} is damaged at byte offset {offset}",
+                dir.join("db").display()
+            ),
+            Some(sled::DiskPtr::Blob(_, blob)) => format!(
+                "sled's value file {} is damaged",
+                dir.join("blobs").join(blob.to_string()).display()
+            ),
+            None => format!("sled's files in {} are damaged", dir.display()),
         }),
-        other => EngineError::Other(other.to_string()),
+        other => EngineError::Other(format!("{other} ({})", dir.display())),
     }
 }
 
@@ -75,7 +122,7 @@ impl KvEngine for SledEngine {
         self.db
             .get(key)
             .map(|value| value.map(|v| v.to_vec()))
-            .map_err(convert)
+            .map_err(|err| convert(&self.path, err))
     }
 
     fn scan_prefix<'a>(
@@ -85,7 +132,7 @@ impl KvEngine for SledEngine {
         Box::new(self.db.scan_prefix(prefix).map(|entry| {
             entry
                 .map(|(key, value)| (key.to_vec(), value.to_vec()))
-                .map_err(convert)
+                .map_err(|err| convert(&self.path, err))
         }))
     }
 
@@ -102,7 +149,7 @@ impl KvEngine for SledEngine {
                 .map(|entry| {
                     entry
                         .map(|(key, value)| (key.to_vec(), value.to_vec()))
-                        .map_err(convert)
+                        .map_err(|err| convert(&self.path, err))
                 })
                 .take_while(move |entry| {
                     entry
@@ -120,11 +167,16 @@ impl KvEngine for SledEngine {
                 None => sled_batch.remove(key),
             }
         }
-        self.db.apply_batch(sled_batch).map_err(convert)
+        self.db
+            .apply_batch(sled_batch)
+            .map_err(|err| convert(&self.path, err))
     }
 
     fn flush(&self) -> Result<(), EngineError> {
-        self.db.flush().map(|_| ()).map_err(convert)
+        self.db
+            .flush()
+            .map(|_| ())
+            .map_err(|err| convert(&self.path, err))
     }
 
     fn disk_bytes(&self) -> Result<u64, EngineError> {

@@ -12,7 +12,7 @@ use newsarc_store::{Added, FindingKind, Store, StoreError, keys};
 use crate::backend::{Backend, document, fetch};
 
 /// Two articles of three revisions each.
-fn populated(backend: &Backend) -> (Store, Vec<Added>) {
+pub(crate) fn populated(backend: &Backend) -> (Store, Vec<Added>) {
     let store = backend.store();
     let mut added = Vec::new();
     for article in ["example.org/a", "example.org/b"] {
@@ -35,13 +35,13 @@ fn kinds(store: &Store) -> BTreeSet<&'static str> {
     report.findings.iter().map(|f| f.kind.as_str()).collect()
 }
 
-fn put(store: &Store, key: Vec<u8>, value: Vec<u8>) {
+pub(crate) fn put(store: &Store, key: Vec<u8>, value: Vec<u8>) {
     let mut batch = WriteBatch::default();
     batch.put(key, value);
     store.engine().apply(batch).unwrap();
 }
 
-fn remove(store: &Store, key: Vec<u8>) {
+pub(crate) fn remove(store: &Store, key: Vec<u8>) {
     let mut batch = WriteBatch::default();
     batch.remove(key);
     store.engine().apply(batch).unwrap();
@@ -146,7 +146,7 @@ fn an_index_entry_to_nothing_is_dangling_index(backend: &Backend) {
 }
 
 /// A store whose article `example.org/a` went gone at t=10.
-fn with_gone_event(backend: &Backend) -> (Store, Digest) {
+pub(crate) fn with_gone_event(backend: &Backend) -> (Store, Digest) {
     let (store, _) = populated(backend);
     let event = store
         .add_gone(&newsarc_store::BodilessFetch {
