@@ -314,7 +314,10 @@ fn single_byte_flips_are_refused_reported_or_harmless() {
         let mut bytes = std::fs::read(&path).unwrap();
         bytes[offset as usize] ^= bit;
         std::fs::write(&path, bytes).unwrap();
-        let what = format!("flip {flip}: bit {bit:#04x} of {} byte {offset}", file.display());
+        let what = format!(
+            "flip {flip}: bit {bit:#04x} of {} byte {offset}",
+            file.display()
+        );
         tally.record(&what, &file, judge(&copy, &pristine, scratch.path()));
     }
     let total: u64 = pristine.files[1].iter().map(|(_, size)| size).sum();
@@ -339,7 +342,11 @@ fn truncated_and_deleted_files_are_refused_reported_or_harmless() {
             damages.push((state, file.clone(), None));
             damages.push((state, file.clone(), Some(0)));
             for _ in 0..truncations {
-                damages.push((state, file.clone(), Some(rng.random_range(0..(*size).max(1)))));
+                damages.push((
+                    state,
+                    file.clone(),
+                    Some(rng.random_range(0..(*size).max(1))),
+                ));
             }
         }
     }

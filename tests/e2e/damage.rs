@@ -267,7 +267,12 @@ fn repair_of_a_store_sled_cannot_read_exits_2_and_changes_nothing() {
     let snapshot = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .find(|path| path.file_name().unwrap().to_string_lossy().starts_with("snap."))
+        .find(|path| {
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("snap.")
+        })
         .expect("sled wrote a snapshot");
     std::fs::OpenOptions::new()
         .write(true)
@@ -288,6 +293,13 @@ fn repair_of_a_store_sled_cannot_read_exits_2_and_changes_nothing() {
     let before = files();
     let repair = newsarc(dir.path(), &["repair"]);
     assert_eq!(repair.status.code(), Some(2));
-    assert!(stderr(&repair).contains("cannot open the store"), "{}", stderr(&repair));
-    assert!(before == files(), "a failed repair changed the store's files");
+    assert!(
+        stderr(&repair).contains("cannot open the store"),
+        "{}",
+        stderr(&repair)
+    );
+    assert!(
+        before == files(),
+        "a failed repair changed the store's files"
+    );
 }

@@ -127,4 +127,7 @@ pub enum FileError {
     /// A `PATH` argument that does not exist.
     #[error("no such file or directory")]
     Missing,
+    /// A FIFO, socket or device: reading it could block or never end.
+    #[error("not a regular file (a pipe, socket or device is never read)")]
+    NotAFile,
 }

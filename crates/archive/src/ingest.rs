@@ -158,6 +158,9 @@ impl Archive {
             Ok(metadata) => metadata,
             Err(err) => return Ok(Err(FileError::Read(err))),
         };
+        if !metadata.is_file() {
+            return Ok(Err(FileError::NotAFile));
+        }
         if metadata.len() > MAX_DOCUMENT_BYTES {
             return Ok(Err(ParseError::TooLarge {
                 size: metadata.len(),

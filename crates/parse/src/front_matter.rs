@@ -63,13 +63,14 @@ fn header_link(line: &str) -> Option<(String, String)> {
     Some((inner[..split].to_owned(), inner[split + 2..].to_owned()))
 }
 
-fn epoch_comment(line: &str) -> Option<i64> {
-    let digits = line
-        .trim()
-        .strip_prefix("<!--")?
-        .strip_suffix("-->")?
-        .trim();
-    digits.parse().ok()
+/// The inside of a one-line `<!--…-->` comment.
+fn comment(line: &str) -> Option<&str> {
+    Some(
+        line.trim()
+            .strip_prefix("<!--")?
+            .strip_suffix("-->")?
+            .trim(),
+    )
 }
 
 pub(crate) fn parse_post(text: &str, hint: &DocumentHint) -> Result<Article, ParseError> {
@@ -116,8 +117,14 @@ pub(crate) fn parse_post(text: &str, hint: &DocumentHint) -> Result<Article, Par
         if trimmed.is_empty() {
             continue;
         }
-        if let Some(ms) = epoch_comment(trimmed) {
-            if let Ok(at) = Millis::checked_from_millis(ms) {
+        if let Some(inside) = comment(trimmed) {
+            // The epoch slot; a comment that is not a time in range is
+            // skipped, not taken for the start of the article.
+            if let Some(at) = inside
+                .parse()
+                .ok()
+                .and_then(|ms| Millis::checked_from_millis(ms).ok())
+            {
                 published.push(PublishedTime {
                     source: TimeSource::EpochComment,
                     at,
@@ -138,6 +145,21 @@ pub(crate) fn parse_post(text: &str, hint: &DocumentHint) -> Result<Article, Par
     // Keep both times only when they disagree.
     published.dedup_by(|b, a| a.at == b.at);
 
+    if let Some(from @ (Value::Sequence(_) | Value::Mapping(_) | Value::Tagged(_))) = field("from")
+    {
+        let found = match from {
+            Value::Sequence(_) => "a list",
+            Value::Mapping(_) => "a mapping",
+            _ => "a tagged value",
+        };
+        return Err(ParseError::FrontMatter {
+            line: lines[..close]
+                .iter()
+                .position(|line| line.starts_with("from:"))
+                .map_or(2, |at| at + 1),
+            reason: format!("'from' must be one URL, found {found}"),
+        });
+    }
     let url = field("from")
         .and_then(text_of)
         .or_else(|| header.as_ref().map(|(_, url)| url.trim().to_owned()))
@@ -150,6 +172,7 @@ pub(crate) fn parse_post(text: &str, hint: &DocumentHint) -> Result<Article, Par
         .map(|title| html::normalise_text(&title));
 
     let body_html: String = lines.get(body_start..).unwrap_or_default().concat();
+    html::check_nesting(&body_html, body_start as u64 + 1)?;
     let fragment = Html::parse_fragment(&body_html);
     let body = html::collect_body(fragment.root_element());
     Ok(Article {

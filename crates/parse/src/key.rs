@@ -192,6 +192,12 @@ pub fn canonical_url(url: &str) -> Result<Url, KeyError> {
         .set_host(Some(&folded))
         .map_err(|err| invalid(err.to_string()))?;
     parsed.set_fragment(None);
+    // Credentials are never part of an article's address, and must not be
+    // kept in the archive.
+    parsed
+        .set_username("")
+        .and_then(|()| parsed.set_password(None))
+        .map_err(|()| invalid("its credentials cannot be removed".into()))?;
     let is_tracking = |name: &str| {
         let name = name.to_ascii_lowercase();
         name.starts_with("utm_") || TRACKING_PARAMETERS.contains(&name.as_str())

@@ -78,6 +78,14 @@ pub enum ParseError {
     /// No text and no image in the body.
     #[error("the article body is empty: no paragraph and no image")]
     EmptyBody,
+    /// HTML nested so deeply that building its tree would take minutes.
+    #[error("line {line}: HTML nested {depth} elements deep, too deep to parse in bounded time")]
+    TooDeep {
+        /// The deepest nesting seen.
+        depth: u64,
+        /// Where it was reached.
+        line: u64,
+    },
 }
 
 /// Parses a document. The raw bytes are never altered here: normalisation
@@ -119,6 +127,7 @@ fn line_of(bytes: &[u8], offset: usize) -> usize {
 
 /// A plain HTML page as a fetcher gets it.
 fn parse_page(text: &str, hint: &DocumentHint) -> Result<Article, ParseError> {
+    html::check_nesting(text, 1)?;
     let page = Html::parse_document(text);
     let meta = html::page_meta(&page);
     let url = match (&meta.url, &hint.url) {

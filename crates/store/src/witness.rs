@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-use newsarc_model::{Digest, codec};
 use newsarc_model::record::{HeadWitness, Record};
+use newsarc_model::{Digest, codec};
 
 use crate::StoreError;
 
@@ -58,9 +58,9 @@ impl Witness {
         };
         // The file is the BLAKE3 of the record, then the record: a flipped
         // bit must read as a damaged witness, never as a different claim.
-        let (check, record) = bytes.split_at_checked(32).ok_or_else(|| {
-            self.damaged(format!("{} bytes is too short", bytes.len()))
-        })?;
+        let (check, record) = bytes
+            .split_at_checked(32)
+            .ok_or_else(|| self.damaged(format!("{} bytes is too short", bytes.len())))?;
         if Digest::of(record).as_bytes() != check {
             return Err(self.damaged("its checksum does not match".into()));
         }

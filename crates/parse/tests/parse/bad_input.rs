@@ -67,3 +67,38 @@ fn an_oversized_document_is_refused_before_parsing() {
         Err(ParseError::TooLarge { .. })
     ));
 }
+
+fn parse_text(text: &str) -> Result<newsarc_model::Article, ParseError> {
+    newsarc_parse::parse_document(text.as_bytes(), &Default::default())
+}
+
+#[test]
+fn a_from_that_is_a_list_names_its_line() {
+    let post =
+        "---\ntitle: x\nfrom: [https://example.org/a, https://example.org/b]\n---\n<p>x</p>\n";
+    assert_eq!(
+        parse_text(post),
+        Err(ParseError::FrontMatter {
+            line: 3,
+            reason: "'from' must be one URL, found a list".into()
+        })
+    );
+}
+
+#[test]
+fn an_epoch_comment_that_is_no_time_is_skipped_not_taken_for_the_body() {
+    for epoch in ["yesterday", "99999999999999999999", "9223372036854775807"] {
+        let post = format!(
+            "---\nfrom: https://example.org/a\n---\n<!--{epoch}-->\n------\n\n<p>Body.</p>\n"
+        );
+        let article = parse_text(&post).unwrap();
+        assert_eq!(article.paragraphs, ["Body."], "{epoch}");
+        assert!(article.meta.published.is_empty(), "{epoch}");
+    }
+}
+
+#[test]
+fn credentials_never_reach_the_canonical_url() {
+    let url = newsarc_parse::canonical_url("https://user:secret@Example.org/a#top").unwrap();
+    assert_eq!(url.as_str(), "https://example.org/a");
+}

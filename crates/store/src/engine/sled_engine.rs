@@ -1,6 +1,9 @@
 //! The sled 0.34 adapter: the only module that names a `sled::` type.
 
+use std::cell::Cell;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use super::{EngineError, Entry, KvEngine, WriteBatch};
@@ -28,13 +31,16 @@ impl SledEngine {
     pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, EngineError> {
         let deadline = Instant::now() + LOCK_WAIT;
         loop {
-            let opened = sled::Config::new()
-                .path(path)
-                .cache_capacity(cache_bytes)
-                // newsarc flushes explicitly before it acknowledges anything;
-                // without a background flusher the lock goes with the handle.
-                .flush_every_ms(None)
-                .open();
+            let opened = guarded(path, || {
+                Ok(sled::Config::new()
+                    .path(path)
+                    .cache_capacity(cache_bytes)
+                    // newsarc flushes explicitly before it acknowledges
+                    // anything; without a background flusher the lock goes
+                    // with the handle.
+                    .flush_every_ms(None)
+                    .open())
+            })?;
             match opened {
                 Ok(db) => {
                     return Ok(Self {
@@ -93,6 +99,75 @@ impl SledEngine {
     }
 }
 
+thread_local! {
+    /// Set while this thread is inside [`guarded`]: its panics are caught
+    /// and reported as damage, so the panic hook stays quiet for them.
+    static GUARDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs a sled call, turning a panic into [`EngineError::Corrupted`]. sled
+/// 0.34 panics on some damaged files (opening a store whose log has a
+/// flipped byte and no snapshot ends in "tried to serialize
+/// Uninitialized"); a damaged store must give an error, never a crash.
+fn guarded<T>(dir: &Path, call: impl FnOnce() -> Result<T, EngineError>) -> Result<T, EngineError> {
+    static QUIET_HOOK: Once = Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !GUARDED.get() {
+                previous(info);
+            }
+        }));
+    });
+    let was_guarded = GUARDED.replace(true);
+    let result = std::panic::catch_unwind(AssertUnwindSafe(call));
+    GUARDED.set(was_guarded);
+    result.unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned());
+        Err(EngineError::Corrupted(format!(
+            "sled failed on its files in {}: {message}",
+            dir.display()
+        )))
+    })
+}
+
+/// A sled iterator whose every step is [`guarded`].
+struct GuardedScan<'a, I> {
+    inner: I,
+    dir: &'a Path,
+    failed: bool,
+}
+
+impl<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> Iterator for GuardedScan<'_, I> {
+    type Item = Result<Entry, EngineError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let dir = self.dir;
+        let step = guarded(dir, || {
+            Ok(self.inner.next().map(|entry| {
+                entry
+                    .map(|(key, value)| (key.to_vec(), value.to_vec()))
+                    .map_err(|err| convert(dir, err))
+            }))
+        });
+        match step {
+            Ok(item) => item,
+            Err(err) => {
+                // sled's state after a panic is unknown: stop here.
+                self.failed = true;
+                Some(Err(err))
+            }
+        }
+    }
+}
+
 /// sled reports a held file lock as an I/O error with this text.
 fn is_lock_conflict(err: &sled::Error) -> bool {
     matches!(err, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
@@ -119,21 +194,26 @@ fn convert(dir: &Path, err: sled::Error) -> EngineError {
 
 impl KvEngine for SledEngine {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, EngineError> {
-        self.db
-            .get(key)
-            .map(|value| value.map(|v| v.to_vec()))
-            .map_err(|err| convert(&self.path, err))
+        guarded(&self.path, || {
+            self.db
+                .get(key)
+                .map(|value| value.map(|v| v.to_vec()))
+                .map_err(|err| convert(&self.path, err))
+        })
     }
 
     fn scan_prefix<'a>(
         &'a self,
         prefix: &[u8],
     ) -> Box<dyn Iterator<Item = Result<Entry, EngineError>> + 'a> {
-        Box::new(self.db.scan_prefix(prefix).map(|entry| {
-            entry
-                .map(|(key, value)| (key.to_vec(), value.to_vec()))
-                .map_err(|err| convert(&self.path, err))
-        }))
+        match guarded(&self.path, || Ok(self.db.scan_prefix(prefix))) {
+            Ok(inner) => Box::new(GuardedScan {
+                inner,
+                dir: &self.path,
+                failed: false,
+            }),
+            Err(err) => Box::new(std::iter::once(Err(err))),
+        }
     }
 
     fn scan_from<'a>(
@@ -143,20 +223,21 @@ impl KvEngine for SledEngine {
     ) -> Box<dyn Iterator<Item = Result<Entry, EngineError>> + 'a> {
         let prefix = prefix.to_vec();
         let from = start.max(prefix.as_slice()).to_vec();
-        Box::new(
-            self.db
-                .range(from..)
-                .map(|entry| {
-                    entry
-                        .map(|(key, value)| (key.to_vec(), value.to_vec()))
-                        .map_err(|err| convert(&self.path, err))
-                })
+        match guarded(&self.path, || Ok(self.db.range(from..))) {
+            Ok(inner) => Box::new(
+                GuardedScan {
+                    inner,
+                    dir: &self.path,
+                    failed: false,
+                }
                 .take_while(move |entry| {
                     entry
                         .as_ref()
                         .map_or(true, |(key, _)| key.starts_with(&prefix))
                 }),
-        )
+            ),
+            Err(err) => Box::new(std::iter::once(Err(err))),
+        }
     }
 
     fn apply(&self, batch: WriteBatch) -> Result<(), EngineError> {
@@ -167,16 +248,20 @@ impl KvEngine for SledEngine {
                 None => sled_batch.remove(key),
             }
         }
-        self.db
-            .apply_batch(sled_batch)
-            .map_err(|err| convert(&self.path, err))
+        guarded(&self.path, || {
+            self.db
+                .apply_batch(sled_batch)
+                .map_err(|err| convert(&self.path, err))
+        })
     }
 
     fn flush(&self) -> Result<(), EngineError> {
-        self.db
-            .flush()
-            .map(|_| ())
-            .map_err(|err| convert(&self.path, err))
+        guarded(&self.path, || {
+            self.db
+                .flush()
+                .map(|_| ())
+                .map_err(|err| convert(&self.path, err))
+        })
     }
 
     fn disk_bytes(&self) -> Result<u64, EngineError> {

@@ -243,7 +243,12 @@ fn witnessed() -> (tempfile::TempDir, Store) {
     let store = Store::open(dir.path()).unwrap();
     for version in 0..2 {
         store
-            .add_fetch(&fetch("example.org/w", &document(version), i64::from(version), "T"))
+            .add_fetch(&fetch(
+                "example.org/w",
+                &document(version),
+                i64::from(version),
+                "T",
+            ))
             .unwrap();
     }
     store.flush().unwrap();
