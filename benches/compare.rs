@@ -404,6 +404,7 @@ fn grpc_history_p50(archive: Archive, keys: &[String], calls: usize) -> f64 {
             read_only: true,
             token: None,
             max_message_bytes: newsarc_server::DEFAULT_MAX_MESSAGE_BYTES,
+            drain_grace: newsarc_server::DEFAULT_DRAIN_GRACE,
         };
         let server = tokio::spawn(newsarc_server::serve(
             Arc::new(archive),

@@ -114,6 +114,7 @@ fn main() {
             read_only: true,
             token: None,
             max_message_bytes: newsarc_server::DEFAULT_MAX_MESSAGE_BYTES,
+            drain_grace: newsarc_server::DEFAULT_DRAIN_GRACE,
         };
         tokio::spawn(newsarc_server::serve(
             Arc::new(archive),

@@ -216,6 +216,10 @@ pub struct ServeArgs {
     /// The largest message accepted or sent, in bytes.
     #[arg(long, value_name = "N", default_value_t = newsarc_server::DEFAULT_MAX_MESSAGE_BYTES)]
     pub max_message_bytes: usize,
+    /// On SIGINT/SIGTERM, how long to let running calls finish before closing
+    /// the connections that still hold them.
+    #[arg(long, value_name = "SECONDS", default_value_t = newsarc_server::DEFAULT_DRAIN_GRACE.as_secs())]
+    pub drain_seconds: u64,
 }
 
 /// `export` and `import`.

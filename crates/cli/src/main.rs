@@ -222,6 +222,7 @@ fn serve(
         read_only: args.read_only,
         token,
         max_message_bytes: args.max_message_bytes,
+        drain_grace: std::time::Duration::from_secs(args.drain_seconds),
     };
     newsarc_server::check_exposure(args.addr, &settings)?;
     std::fs::create_dir_all(store)

@@ -73,6 +73,44 @@ fn comment(line: &str) -> Option<&str> {
     )
 }
 
+/// The YAML deserializer refuses nesting beyond 128 levels, but only after
+/// the scanner has read the whole front matter, and its time grows with
+/// brackets × depth (200,000 `[` took two minutes). Refusing deeper flow
+/// nesting first keeps a hostile front matter cheap.
+const MAX_FLOW_DEPTH: usize = 128;
+
+/// The line (1-based within `yaml`) where `[`/`{` nesting outside quotes
+/// and comments first goes beyond `limit`.
+fn flow_nesting_beyond(yaml: &str, limit: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (number, line) in yaml.lines().enumerate() {
+        let mut quote: Option<char> = None;
+        let mut previous = ' ';
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match (quote, c) {
+                (Some('"'), '\\') => {
+                    chars.next();
+                }
+                (Some(open), c) if c == open => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') if previous.is_whitespace() => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > limit {
+                        return Some(number + 1);
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                (None, _) => {}
+            }
+            previous = c;
+        }
+    }
+    None
+}
+
 pub(crate) fn parse_post(text: &str, hint: &DocumentHint) -> Result<Article, ParseError> {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let close = lines
@@ -82,6 +120,12 @@ pub(crate) fn parse_post(text: &str, hint: &DocumentHint) -> Result<Article, Par
         .map(|i| i + 1)
         .ok_or(ParseError::UnterminatedFrontMatter)?;
     let yaml: String = lines[1..close].concat();
+    if let Some(line) = flow_nesting_beyond(&yaml, MAX_FLOW_DEPTH) {
+        return Err(ParseError::FrontMatter {
+            line: line + 1,
+            reason: format!("brackets nested more than {MAX_FLOW_DEPTH} deep"),
+        });
+    }
     let front: Value = serde_norway::from_str(&yaml).map_err(|err| ParseError::FrontMatter {
         line: err.location().map_or(1, |at| at.line() + 1),
         reason: err.to_string(),
@@ -209,5 +253,22 @@ mod tests {
             Some(("a [b] c".into(), "https://x/y".into()))
         );
         assert_eq!(header_link("plain"), None);
+    }
+
+    #[test]
+    fn deep_flow_nesting_is_refused_before_the_yaml_scanner_sees_it() {
+        let deep = format!(
+            "title: x\nx: {}{}\n",
+            "[".repeat(200_000),
+            "]".repeat(200_000)
+        );
+        assert_eq!(flow_nesting_beyond(&deep, MAX_FLOW_DEPTH), Some(2));
+        let quoted = format!(
+            "title: \"{}\"\nnote: '{}' # {}\nlist: [[a, b], {{c: [d]}}]\n",
+            "[".repeat(500),
+            "{".repeat(500),
+            "[".repeat(500)
+        );
+        assert_eq!(flow_nesting_beyond(&quoted, MAX_FLOW_DEPTH), None);
     }
 }

@@ -34,6 +34,8 @@ pub mod pb {
 
 /// Default limit on a message's size: 16 MiB.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+/// How long a shutdown waits for in-flight calls by default.
+pub const DEFAULT_DRAIN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 /// The largest `GetBlob` chunk a client may ask for.
 pub const MAX_CHUNK: usize = 4 * 1024 * 1024;
 
@@ -70,7 +72,8 @@ pub fn check_exposure(addr: SocketAddr, settings: &Settings) -> Result<(), Serve
 }
 
 /// Serves `archive` on `listener` until `shutdown` completes, then lets
-/// in-flight calls finish, ends live streams, and flushes the store.
+/// in-flight calls finish (for at most `settings.drain_grace`), ends live
+/// streams, and flushes the store.
 pub async fn serve(
     archive: Arc<Archive>,
     settings: Settings,
@@ -82,6 +85,7 @@ pub async fn serve(
         .map_err(|err| ServeError::Reflection(err.to_string()))?;
     check_exposure(addr, &settings)?;
     let limit = settings.max_message_bytes;
+    let drain_grace = settings.drain_grace;
     let (stop_streams, streams_stopped) = tokio::sync::watch::channel(false);
     let service = ArchiveService::new(Arc::clone(&archive), settings, streams_stopped);
 
@@ -108,7 +112,8 @@ pub async fn serve(
         .max_decoding_message_size(transport_limit)
         .max_encoding_message_size(transport_limit);
 
-    tonic::transport::Server::builder()
+    let (signalled, signalled_rx) = tokio::sync::oneshot::channel();
+    let serving = tonic::transport::Server::builder()
         .layer(tower::util::MapResponseLayer::new(
             status::size_limit_is_resource_exhausted,
         ))
@@ -123,9 +128,26 @@ pub async fn serve(
             async move {
                 shutdown.await;
                 let _ = stop_streams.send(true);
+                let _ = signalled.send(());
             },
-        )
-        .await?;
+        );
+    // A graceful shutdown waits for every call to end, and a client that
+    // never reads its stream (or never finishes its handshake) would hold
+    // it forever: after the grace period the remaining connections go.
+    tokio::select! {
+        served = serving => served?,
+        () = async {
+            if signalled_rx.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(drain_grace).await;
+        } => {
+            tracing::warn!(
+                grace_seconds = drain_grace.as_secs_f64(),
+                "calls still running after the drain grace period; closing their connections"
+            );
+        }
+    }
     archive.store().flush()?;
     Ok(())
 }

@@ -37,6 +37,9 @@ pub struct Settings {
     pub token: Option<String>,
     /// The largest document `Ingest` takes.
     pub max_message_bytes: usize,
+    /// How long a shutdown waits for calls still running (a client that
+    /// never reads its stream would otherwise hold it forever).
+    pub drain_grace: std::time::Duration,
 }
 
 /// The service. Clones share the archive and the change feed.

@@ -4,6 +4,7 @@
 // A test that meets an unexpected value should stop right there.
 #![allow(clippy::unwrap_used)]
 
+mod abuse;
 mod errors;
 mod rpcs;
 mod streams;
@@ -58,6 +59,8 @@ pub(crate) fn settings() -> Settings {
         read_only: false,
         token: None,
         max_message_bytes: newsarc_server::DEFAULT_MAX_MESSAGE_BYTES,
+        // Short: the abuse tests wait for it with clients that never read.
+        drain_grace: std::time::Duration::from_secs(2),
     }
 }
 

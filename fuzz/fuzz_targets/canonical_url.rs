@@ -1,0 +1,18 @@
+//! Any string as a URL: canonicalising is idempotent, and the article key
+//! of a URL is the key of its canonical form.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use newsarc_parse::{KeyRules, canonical_url};
+
+fuzz_target!(|text: &str| {
+    let Ok(url) = canonical_url(text) else {
+        return;
+    };
+    let again = canonical_url(url.as_str()).expect("a canonical URL stays valid");
+    assert_eq!(again, url, "canonicalising twice changed {text:?}");
+    let rules = KeyRules::builtin();
+    if let Ok(key) = rules.key_for(text) {
+        assert_eq!(rules.key_for(url.as_str()).ok(), Some(key));
+    }
+});
