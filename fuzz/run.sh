@@ -24,5 +24,6 @@ for target in parse_document canonical_url decode_record diff_articles; do
     mkdir -p "fuzz/corpus/$target"
     # shellcheck disable=SC2046 # the seed folders are separate arguments
     cargo +nightly fuzz run "$target" "fuzz/corpus/$target" $(seeds "$target") -- \
-        -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
+        -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+        -print_final_stats=1
 done

@@ -246,3 +246,124 @@ fn nothing_acknowledged_is_lost_when_serve_is_killed() {
         "no Ingest was acknowledged: the test proved nothing"
     );
 }
+
+/// Runs `newsarc ARGS…` against `store` and kills it after `after`; true when
+/// it had already finished.
+fn run_and_kill(store: &Path, args: &[&str], after: Duration) -> bool {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_newsarc"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env_remove("NEWSARC_STORE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + after;
+    while std::time::Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let finished_first = child.try_wait().unwrap().is_some();
+    let _ = child.kill();
+    child.wait().unwrap();
+    finished_first
+}
+
+/// An export without its header frame (which carries the export's time).
+fn export_body(file: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(file).unwrap();
+    let header = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
+    bytes[4 + header..].to_vec()
+}
+
+#[test]
+fn an_export_or_import_killed_midway_leaves_nothing_half_written() {
+    let Some(corpus) = support_corpus::corpus_dir() else {
+        return;
+    };
+    let kills = env_number("NEWSARC_CRASH_KILLS", 20) / 2;
+    let mut random = rand_pcg::Pcg64::seed_from_u64(env_number("NEWSARC_CRASH_SEED", 1) + 2);
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let ingest = Command::new(env!("CARGO_BIN_EXE_newsarc"))
+        .arg("--store")
+        .arg(&store)
+        .arg("ingest")
+        .arg(corpus.join("articles"))
+        .env_remove("NEWSARC_STORE")
+        .output()
+        .unwrap();
+    assert!(ingest.status.success(), "{ingest:?}");
+    let reference = dir.path().join("reference.nae");
+    let started = std::time::Instant::now();
+    assert!(run_and_kill(
+        &store,
+        &["export", reference.to_str().unwrap()],
+        Duration::from_secs(60)
+    ));
+    let export_time = started.elapsed();
+    let reference_body = export_body(&reference);
+
+    let exports = dir.path().join("exports");
+    std::fs::create_dir(&exports).unwrap();
+    let mut killed_mid_run = 0;
+    let mut partial_files = 0;
+    for kill in 0..kills {
+        let target = exports.join("backup.nae");
+        let _ = std::fs::remove_file(&target);
+        let after = export_time.mul_f64(random.random_range(0.0..1.2));
+        if !run_and_kill(&store, &["export", target.to_str().unwrap()], after) {
+            killed_mid_run += 1;
+        }
+        // The export is there whole, or not at all.
+        if target.exists() {
+            assert_eq!(export_body(&target), reference_body, "kill {kill}");
+        }
+        // And the store it was read from is untouched.
+        let archive = Archive::open(&store).unwrap();
+        assert!(
+            archive.store().verify(&mut |_| {}).unwrap().ok(),
+            "kill {kill}"
+        );
+    }
+
+    // A killed export leaves its temporary file, named for what it was.
+    for entry in std::fs::read_dir(&exports).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name != "backup.nae" {
+            assert!(name.starts_with(".backup.nae.") && name.ends_with(".partial"));
+            partial_files += 1;
+        }
+    }
+
+    let imported = dir.path().join("imported");
+    for kill in 0..kills {
+        let after = export_time.mul_f64(random.random_range(0.0..3.0));
+        run_and_kill(&imported, &["import", reference.to_str().unwrap()], after);
+        // The store is there whole, or not at all (a staging directory may
+        // be left; the next import clears it).
+        if imported.exists() {
+            let archive = Archive::open(&imported).unwrap();
+            assert!(
+                archive.store().verify(&mut |_| {}).unwrap().ok(),
+                "kill {kill}"
+            );
+            let check = dir.path().join("check.nae");
+            drop(archive);
+            assert!(run_and_kill(
+                &imported,
+                &["export", check.to_str().unwrap()],
+                Duration::from_secs(60)
+            ));
+            assert_eq!(export_body(&check), reference_body, "kill {kill}");
+            std::fs::remove_dir_all(&imported).unwrap();
+        }
+    }
+    println!(
+        "export/import crash test: {kills} exports killed ({killed_mid_run} mid-run, {partial_files} `.partial` files left), {kills} imports killed; none half-written"
+    );
+    assert!(killed_mid_run > 0, "no kill landed while exporting");
+}

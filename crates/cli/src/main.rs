@@ -104,7 +104,15 @@ fn write_replacing(
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
+    // Named after its target, so that what a killed run leaves behind says
+    // what it was: `.NAME.XXXXXX.partial`, safe to delete.
+    let name = path
+        .file_name()
+        .map_or_else(|| "output".into(), |name| name.to_string_lossy());
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".partial")
+        .tempfile_in(dir)
         .with_context(|| format!("cannot create a file in {}", dir.display()))?;
     {
         let mut writer = BufWriter::new(temp.as_file_mut());
@@ -113,6 +121,10 @@ fn write_replacing(
             .flush()
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
+    // On disk before it takes the name: a backup must survive a power cut.
+    temp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot write {}", path.display()))?;
     temp.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())

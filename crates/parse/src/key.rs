@@ -159,14 +159,16 @@ fn article_key(key: String, url: &str) -> Result<ArticleKey, KeyError> {
     })
 }
 
+/// Folds every leading `www.`/`m.`/mobile prefix, not just the first, so
+/// that canonicalising a canonical URL changes nothing (`www.wap.` needed
+/// two passes before the fuzzer found it).
 fn fold_host(host: &str) -> String {
-    let host = host.trim_end_matches('.');
-    for prefix in FOLDED_HOST_PREFIXES {
-        if let Some(rest) = host.strip_prefix(prefix)
-            && rest.contains('.')
-        {
-            return rest.to_owned();
-        }
+    let mut host = host.trim_end_matches('.');
+    while let Some(rest) = FOLDED_HOST_PREFIXES
+        .iter()
+        .find_map(|prefix| host.strip_prefix(prefix).filter(|rest| rest.contains('.')))
+    {
+        host = rest;
     }
     host.to_owned()
 }

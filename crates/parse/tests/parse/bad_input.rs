@@ -102,3 +102,15 @@ fn credentials_never_reach_the_canonical_url() {
     let url = newsarc_parse::canonical_url("https://user:secret@Example.org/a#top").unwrap();
     assert_eq!(url.as_str(), "https://example.org/a");
 }
+
+/// Found by fuzzing (`canonical_url`): a host with two folded prefixes
+/// needed two passes, so a canonical URL was not canonical.
+#[test]
+fn fuzz_stacked_host_prefixes_fold_in_one_pass() {
+    let once = newsarc_parse::canonical_url(
+        "https://www.wap.ao.com/realtcmei#hin!/sTory1ww20524-1\u{12}.ava1",
+    )
+    .unwrap();
+    assert_eq!(once.as_str(), "https://ao.com/realtcmei");
+    assert_eq!(newsarc_parse::canonical_url(once.as_str()).unwrap(), once);
+}
