@@ -41,7 +41,7 @@ use newsarc_parse::KeyRules;
 use newsarc_store::Store;
 
 pub use error::{ArchiveError, FileError};
-pub use newsarc_store::{Moved, Outcome, RepairReport, StoreError};
+pub use newsarc_store::{Moved, Outcome, RepairOpening, RepairReport, StoreError};
 
 /// Progress of a long job, shown by the CLI as a bar on a terminal.
 pub trait Progress {

@@ -2,9 +2,9 @@
 //! change, and list what cannot be recovered. Never deletes a revision.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use newsarc_store::{RepairReport, Store};
+use newsarc_store::{RepairOpening, RepairReport, Store};
 use serde::Serialize;
 
 use crate::report::{FindingJson, finding_json, write_finding};
@@ -30,29 +30,33 @@ struct ChangeJson<'a> {
 struct RepairJson<'a> {
     applied: bool,
     records: u64,
+    backup: Option<String>,
     set_aside: Option<String>,
     changes: Vec<ChangeJson<'a>>,
     unrecoverable: Vec<FindingJson<'a>>,
 }
 
 impl Archive {
-    /// Opens the archive in `dir` for repair; sled's config file, when
-    /// sled refuses it, is moved into `aside` (returned: where it now is).
+    /// Opens the archive in `dir` for repair (see
+    /// [`Store::open_for_repair`]): a copy of its files goes to
+    /// `aside/before-repair` when `backup` is set, and a damaged sled config
+    /// file to `aside`.
     pub fn open_for_repair(
         dir: &Path,
         cache_bytes: u64,
         aside: &Path,
-    ) -> Result<(Self, Option<PathBuf>), ArchiveError> {
-        let (store, moved) = Store::open_for_repair(dir, cache_bytes, aside)?;
-        Ok((Self::with_store(store), moved))
+        backup: bool,
+    ) -> Result<(Self, RepairOpening), ArchiveError> {
+        let (store, opening) = Store::open_for_repair(dir, cache_bytes, aside, backup)?;
+        Ok((Self::with_store(store), opening))
     }
 
     /// Rebuilds the indexes and writes what changed, what could not be
-    /// recovered, and `set_aside` (a file moved to open the store).
+    /// recovered, and what `opening` copied or moved.
     pub fn repair(
         &self,
         options: &RepairOptions,
-        set_aside: Option<&Path>,
+        opening: &RepairOpening,
         out: &mut dyn Write,
         progress: &mut dyn Progress,
     ) -> Result<RepairReport, ArchiveError> {
@@ -67,7 +71,11 @@ impl Archive {
                 &RepairJson {
                     applied: report.applied,
                     records: report.records,
-                    set_aside: set_aside.map(|path| path.display().to_string()),
+                    backup: opening.backup.as_ref().map(|p| p.display().to_string()),
+                    set_aside: opening
+                        .config_set_aside
+                        .as_ref()
+                        .map(|p| p.display().to_string()),
                     changes: report
                         .changes
                         .iter()
@@ -82,7 +90,10 @@ impl Archive {
             )?;
             return Ok(report);
         }
-        if let Some(path) = set_aside {
+        if let Some(path) = &opening.backup {
+            writeln!(out, "copy before     {}", path.display())?;
+        }
+        if let Some(path) = &opening.config_set_aside {
             writeln!(out, "set aside       {}", path.display())?;
         }
         let verb = if report.applied { "" } else { "would be " };

@@ -65,6 +65,10 @@ pub struct RepairArgs {
     /// Say what would change and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Do not copy the store aside first (for stores too big to copy; sled
+    /// may then rewrite its log even when it cannot open the store).
+    #[arg(long)]
+    pub no_backup: bool,
     /// One JSON document instead of text.
     #[arg(long)]
     pub json: bool,

@@ -17,7 +17,7 @@ use newsarc::ingest::IngestOptions;
 use newsarc::repair::RepairOptions;
 use newsarc::show::{ShowFormat, ShowOptions};
 use newsarc::watch::WatchOptions;
-use newsarc::{Archive, Progress};
+use newsarc::{Archive, Progress, RepairOpening};
 use newsarc_fetch::{Fetcher, SystemClock, WatchConfig};
 use newsarc_model::Millis;
 
@@ -518,8 +518,9 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     }
 }
 
-/// `repair`: a dry run opens the store as it is; a real one may move
-/// sled's damaged config file beside the store to open it.
+/// `repair`: a dry run opens the store as it is; a real one first copies
+/// it beside itself (unless `--no-backup`) and may move sled's damaged
+/// config file there to open it.
 fn repair(
     store: &Path,
     cache: u64,
@@ -530,17 +531,17 @@ fn repair(
         dry_run: args.dry_run,
         json: args.json,
     };
-    let (archive, set_aside) = if args.dry_run {
-        (open_existing(store, cache)?, None)
+    let (archive, opening) = if args.dry_run {
+        (open_existing(store, cache)?, RepairOpening::default())
     } else {
         if !store.exists() {
             bail!("no store at {}", store.display());
         }
         let mut aside = store.as_os_str().to_owned();
         aside.push(format!(".set-aside-{}", Millis::now().as_millis()));
-        Archive::open_for_repair(store, cache, Path::new(&aside))?
+        Archive::open_for_repair(store, cache, Path::new(&aside), !args.no_backup)?
     };
-    let report = archive.repair(&options, set_aside.as_deref(), out, &mut Bar::new("repair"))?;
+    let report = archive.repair(&options, &opening, out, &mut Bar::new("repair"))?;
     Ok(if report.unrecoverable.is_empty() {
         Verdict::Clean
     } else {

@@ -117,6 +117,14 @@ pub enum StoreError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// `repair` could not copy the store aside, or put the copy back.
+    #[error("cannot keep a copy of the store at {location} while repairing it: {source}")]
+    RepairCopy {
+        /// The copy or the store.
+        location: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// The head witness file could not be written.
     #[error("cannot write the head witness {path}: {source}")]
     Witness {

@@ -41,7 +41,7 @@ mod witness;
 pub use blob::{MAX_DELTA_DEPTH, ZSTD_LEVEL};
 pub use error::StoreError;
 pub use export::Moved;
-pub use repair::{RepairAction, RepairChange, RepairReport};
+pub use repair::{RepairAction, RepairChange, RepairOpening, RepairReport};
 pub use store::{Added, BodilessFetch, Fetch, LogEntry, Outcome, STORE_FORMAT, Store};
 pub use verify::{Finding, FindingKind, VerifyReport};
 pub use witness::WITNESS_FILE;

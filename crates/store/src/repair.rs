@@ -8,13 +8,14 @@
 //! atomic batch, so a failed repair leaves the store as it was.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use newsarc_model::record::{
     ArticleRecord, Counters, EventKind, EventRecord, ObservationRecord, RevisionRecord,
 };
 use newsarc_model::{ArticleKey, Digest, Millis, RevisionId, codec};
 
-use crate::engine::WriteBatch;
+use crate::engine::{EngineError, KvEngine, SledEngine, WriteBatch};
 use crate::store::{BlobCache, decode_event, decode_revision, encode};
 use crate::verify::hex_or_id as hex;
 use crate::{Finding, FindingKind, Store, StoreError, keys};
@@ -93,6 +94,87 @@ struct Derived {
     log: BTreeMap<Vec<u8>, Vec<u8>>,
     time: BTreeMap<Vec<u8>, Vec<u8>>,
     digest: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+/// How `repair` opened a store: what it copied and what it moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepairOpening {
+    /// A copy of the store's files as they were before anything touched
+    /// them (sled's recovery writes to its log on open, even when it then
+    /// refuses the store).
+    pub backup: Option<PathBuf>,
+    /// Where sled's damaged config file was moved, when it was.
+    pub config_set_aside: Option<PathBuf>,
+}
+
+impl Store {
+    /// Opens the store in `dir` for `repair`. With `backup`, its files are
+    /// first copied to `aside/before-repair`, and if the store cannot be
+    /// opened they are put back exactly as they were. When sled refuses
+    /// the store because its config file is damaged, that file is moved to
+    /// `aside` (see [`SledEngine::open_setting_aside_config`]). Never starts
+    /// a new store in its place.
+    pub fn open_for_repair(
+        dir: &Path,
+        cache_bytes: u64,
+        aside: &Path,
+        backup: bool,
+    ) -> Result<(Self, RepairOpening), StoreError> {
+        let location = dir.display().to_string();
+        let refuse = |reason: String| StoreError::Open {
+            location: location.clone(),
+            reason: EngineError::Corrupted(reason),
+        };
+        let log = dir.join("db");
+        if !log.exists() {
+            return Err(refuse(format!(
+                "sled's log file {} is missing",
+                log.display()
+            )));
+        }
+        let io = |path: &Path, source: std::io::Error| StoreError::RepairCopy {
+            location: path.display().to_string(),
+            source,
+        };
+        let copy = aside.join("before-repair");
+        if backup {
+            copy_tree(dir, &copy).map_err(|err| io(&copy, err))?;
+        }
+        let opened = SledEngine::open_setting_aside_config(dir, cache_bytes, aside)
+            .map_err(|reason| StoreError::Open {
+                location: location.clone(),
+                reason,
+            })
+            .and_then(|(engine, moved)| {
+                if engine.get(keys::INFO)?.is_none() {
+                    return Err(refuse(
+                        "sled opened it but it holds no store header: its log may be truncated"
+                            .into(),
+                    ));
+                }
+                let store =
+                    Self::with_engine(Box::new(engine), location.clone())?.witnessed_in(dir)?;
+                Ok((store, moved))
+            });
+        match opened {
+            Ok((store, config_set_aside)) => Ok((
+                store,
+                RepairOpening {
+                    backup: backup.then_some(copy),
+                    config_set_aside,
+                },
+            )),
+            Err(err) if backup => {
+                // Undo whatever sled's recovery wrote while failing.
+                std::fs::remove_dir_all(dir)
+                    .and_then(|()| std::fs::rename(&copy, dir))
+                    .map_err(|io_err| io(dir, io_err))?;
+                let _ = std::fs::remove_dir(aside);
+                Err(err)
+            }
+            Err(err) => Err(err),
+        }
+    }
 }
 
 impl Store {
@@ -659,4 +741,19 @@ fn describe_key(key: &[u8]) -> String {
         keys::ARTICLE => String::from_utf8_lossy(rest).into_owned(),
         _ => hex(rest),
     }
+}
+
+/// Copies the directory `from` to `to` (which must not exist), file by file.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }

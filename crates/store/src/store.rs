@@ -1,7 +1,7 @@
 //! The store: newsarc's records and indexes over a [`KvEngine`].
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
 use newsarc_model::codec;
@@ -11,7 +11,7 @@ use newsarc_model::record::{
 };
 use newsarc_model::{ArticleKey, ArticleMeta, ChangeKind, Digest, Millis, RevisionId};
 
-use crate::engine::{EngineError, KvEngine, MemoryEngine, SledEngine, WriteBatch};
+use crate::engine::{KvEngine, MemoryEngine, SledEngine, WriteBatch};
 use crate::witness::Witness;
 use crate::{StoreError, blob, keys};
 
@@ -168,44 +168,9 @@ impl Store {
     }
 
     /// Attaches the head witness kept in `dir`.
-    fn witnessed_in(mut self, dir: &Path) -> Result<Self, StoreError> {
+    pub(crate) fn witnessed_in(mut self, dir: &Path) -> Result<Self, StoreError> {
         self.witness = Some(Witness::open(dir, self.counters()?.log_len()));
         Ok(self)
-    }
-
-    /// Opens the store in `dir` for `repair`: when sled refuses it because
-    /// its config file is damaged, that file is moved into `aside` (see
-    /// [`SledEngine::open_setting_aside_config`]); returns the store and
-    /// where the moved file now is. Never starts a new store in its place.
-    pub fn open_for_repair(
-        dir: &Path,
-        cache_bytes: u64,
-        aside: &Path,
-    ) -> Result<(Self, Option<PathBuf>), StoreError> {
-        let location = dir.display().to_string();
-        let refuse = |reason: String| StoreError::Open {
-            location: location.clone(),
-            reason: EngineError::Corrupted(reason),
-        };
-        let log = dir.join("db");
-        if !log.exists() {
-            return Err(refuse(format!(
-                "sled's log file {} is missing",
-                log.display()
-            )));
-        }
-        let (engine, moved) = SledEngine::open_setting_aside_config(dir, cache_bytes, aside)
-            .map_err(|reason| StoreError::Open {
-                location: location.clone(),
-                reason,
-            })?;
-        if engine.get(keys::INFO)?.is_none() {
-            return Err(refuse(
-                "sled opened it but it holds no store header: its log may be truncated".into(),
-            ));
-        }
-        let store = Self::with_engine(Box::new(engine), location)?.witnessed_in(dir)?;
-        Ok((store, moved))
     }
 
     /// A new empty store in memory.
