@@ -20,32 +20,17 @@
 // A test that meets an unexpected value should stop right there.
 #![allow(clippy::unwrap_used)]
 
+#[path = "../support/cli.rs"]
+mod support_cli;
 #[path = "../support/corpus.rs"]
 mod support_corpus;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use rand::{RngExt, SeedableRng};
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
-
-fn newsarc(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_newsarc"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .env_remove("NEWSARC_STORE")
-        .output()
-        .unwrap()
-}
+use support_cli::{env_number, newsarc};
 
 /// An export without its header frame (which carries the export's time):
 /// two stores with the same contents give the same bytes.
@@ -56,9 +41,7 @@ fn export_body(store: &Path, scratch: &Path) -> Option<Vec<u8>> {
     if !output.status.success() {
         return None;
     }
-    let bytes = std::fs::read(&file).unwrap();
-    let header = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
-    Some(bytes[4 + header..].to_vec())
+    Some(support_cli::export_body(&file))
 }
 
 /// A pristine store made from corpus articles, in two states, and what it

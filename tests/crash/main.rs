@@ -10,11 +10,14 @@
 // A test that meets an unexpected value should stop right there.
 #![allow(clippy::unwrap_used)]
 
+#[path = "../support/cli.rs"]
+mod support_cli;
 #[path = "../support/corpus.rs"]
 mod support_corpus;
 #[path = "../support/server.rs"]
 mod support_server;
 
+use support_cli::{env_number, export_body};
 use support_server::start_server;
 
 use std::io::{BufRead, BufReader};
@@ -25,13 +28,6 @@ use std::time::Duration;
 
 use newsarc::Archive;
 use rand::{RngExt, SeedableRng};
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
 
 /// One acknowledged file: its path and the revision printed for it.
 struct Acknowledged {
@@ -270,13 +266,6 @@ fn run_and_kill(store: &Path, args: &[&str], after: Duration) -> bool {
     let _ = child.kill();
     child.wait().unwrap();
     finished_first
-}
-
-/// An export without its header frame (which carries the export's time).
-fn export_body(file: &Path) -> Vec<u8> {
-    let bytes = std::fs::read(file).unwrap();
-    let header = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
-    bytes[4 + header..].to_vec()
 }
 
 #[test]

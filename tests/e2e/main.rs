@@ -12,9 +12,13 @@ mod serve;
 mod server;
 #[path = "../support/site.rs"]
 mod site;
+#[path = "../support/cli.rs"]
+mod support_cli;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+
+use std::process::Output;
+use support_cli::newsarc;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -22,18 +26,6 @@ fn repo() -> PathBuf {
 
 fn examples() -> PathBuf {
     repo().join("examples/articles")
-}
-
-/// Runs `newsarc --store STORE ARGS…` with a clean environment.
-fn newsarc(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_newsarc"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .env_remove("NEWSARC_STORE")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run newsarc")
 }
 
 fn stdout(output: &Output) -> String {

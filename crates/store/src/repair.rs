@@ -68,6 +68,19 @@ pub struct RepairReport {
     pub applied: bool,
 }
 
+impl RepairReport {
+    /// Lists something no index can bring back.
+    fn lost(&mut self, kind: FindingKind, id: String, detail: String) {
+        self.unrecoverable.push(Finding {
+            kind,
+            id,
+            expected: None,
+            actual: None,
+            detail,
+        });
+    }
+}
+
 /// The records repair rebuilds from.
 #[derive(Default)]
 struct Records {
@@ -235,22 +248,13 @@ impl Store {
         progress: &mut dyn FnMut(u64),
     ) -> Result<Records, StoreError> {
         let mut records = Records::default();
-        let mut lost = |kind, id: String, detail: String| {
-            report.unrecoverable.push(Finding {
-                kind,
-                id,
-                expected: None,
-                actual: None,
-                detail,
-            });
-        };
         let mut read = 0u64;
         for entry in self.engine().scan_prefix(&[keys::REVISION]) {
             let (key, value) = entry?;
             read += 1;
             progress(read);
             let Ok(id) = Digest::from_slice(&key[1..]).map(RevisionId) else {
-                lost(
+                report.lost(
                     FindingKind::CorruptRecord,
                     hex(&key[1..]),
                     "a revision is stored under a malformed key".into(),
@@ -265,7 +269,9 @@ impl Store {
                     .entry(record.seq)
                     .or_default()
                     .push((id, record)),
-                Err(err) => lost(FindingKind::CorruptRecord, id.to_string(), err.to_string()),
+                Err(err) => {
+                    report.lost(FindingKind::CorruptRecord, id.to_string(), err.to_string())
+                }
             }
         }
         for entry in self.engine().scan_prefix(&[keys::EVENT]) {
@@ -286,7 +292,9 @@ impl Store {
                     .entry(event.number)
                     .or_default()
                     .push((id, event)),
-                Err(err) => lost(FindingKind::CorruptRecord, hex(&key[1..]), err.to_string()),
+                Err(err) => {
+                    report.lost(FindingKind::CorruptRecord, hex(&key[1..]), err.to_string())
+                }
             }
         }
         for entry in self.engine().scan_prefix(&[keys::OBSERVATION]) {
@@ -299,7 +307,7 @@ impl Store {
                 .and_then(|end| std::str::from_utf8(&key[1..end]).ok())
                 .and_then(|name| ArticleKey::new(name).ok())
             else {
-                lost(
+                report.lost(
                     FindingKind::CorruptRecord,
                     hex(&key[1..]),
                     "an observation is stored under a malformed key".into(),
@@ -313,7 +321,7 @@ impl Store {
                     counted.1.push(observation.fetched_at);
                     counted.2.push(observation.revision);
                 }
-                Err(err) => lost(
+                Err(err) => report.lost(
                     FindingKind::CorruptRecord,
                     article.to_string(),
                     format!("an observation does not decode: {err}"),
@@ -332,7 +340,7 @@ impl Store {
             read += 1;
             progress(read);
             let Ok(digest) = Digest::from_slice(&key[1..]) else {
-                lost(
+                report.lost(
                     FindingKind::CorruptRecord,
                     hex(&key[1..]),
                     "a blob is stored under a malformed key".into(),
@@ -344,7 +352,7 @@ impl Store {
                     records.blob_sizes.insert(digest, bytes.len() as u64);
                 }
                 Err(err) if err.is_corruption() => {
-                    lost(
+                    report.lost(
                         FindingKind::CorruptBlob,
                         digest.to_string(),
                         err.to_string(),
@@ -364,15 +372,6 @@ impl Store {
         report: &mut RepairReport,
     ) -> Result<Derived, StoreError> {
         let mut derived = Derived::default();
-        let mut lost = |kind, id: String, detail: String| {
-            report.unrecoverable.push(Finding {
-                kind,
-                id,
-                expected: None,
-                actual: None,
-                detail,
-            });
-        };
         for (article, chain) in &chosen.chains {
             for (id, record) in chain {
                 derived
@@ -382,7 +381,7 @@ impl Store {
                     .digest
                     .insert(keys::digest(&record.blob, id), Vec::new());
                 if !records.blob_sizes.contains_key(&record.blob) {
-                    lost(
+                    report.lost(
                         FindingKind::MissingBlob,
                         record.blob.to_string(),
                         format!("revision {id} needs this blob, which does not read back"),
@@ -408,7 +407,7 @@ impl Store {
                     derived.articles.insert(key.clone(), encode(&record)?);
                 }
                 None => {
-                    lost(
+                    report.lost(
                         FindingKind::StaleArticle,
                         name,
                         "an article record without any sound revision; left as it is".into(),
@@ -434,7 +433,7 @@ impl Store {
                 .map(|chain| chain.iter().map(|(id, _)| *id).collect())
                 .unwrap_or_default();
             for revision in seen.iter().filter(|id| !chain.contains(id)) {
-                lost(
+                report.lost(
                     FindingKind::DanglingIndex,
                     article.to_string(),
                     format!("an observation points at revision {revision}, outside the history"),
@@ -591,21 +590,12 @@ struct Chosen {
 /// the others are a fork and are listed) and lists gaps and broken links.
 fn choose_chains(records: &Records, report: &mut RepairReport) -> Chosen {
     let mut chosen = Chosen::default();
-    let mut lost = |kind, id: String, detail: String| {
-        report.unrecoverable.push(Finding {
-            kind,
-            id,
-            expected: None,
-            actual: None,
-            detail,
-        });
-    };
     for (article, by_seq) in &records.revisions {
         let mut chain: Vec<(RevisionId, RevisionRecord)> = Vec::new();
         let mut expected_seq = 1u32;
         for (seq, candidates) in by_seq {
             if *seq != expected_seq {
-                lost(
+                report.lost(
                     FindingKind::MissingIndex,
                     format!("{article}@{expected_seq}"),
                     format!(
@@ -623,14 +613,14 @@ fn choose_chains(records: &Records, report: &mut RepairReport) -> Chosen {
                 continue;
             };
             if record.parent != previous {
-                lost(
+                report.lost(
                     FindingKind::BrokenChain,
                     id.to_string(),
                     "its parent link does not point at the previous revision".into(),
                 );
             }
             for (other, _) in candidates {
-                lost(
+                report.lost(
                     FindingKind::BrokenChain,
                     other.to_string(),
                     format!("a fork: it claims {article}@{seq}, which {id} holds; not indexed"),
@@ -645,7 +635,7 @@ fn choose_chains(records: &Records, report: &mut RepairReport) -> Chosen {
         let mut events: Vec<(Digest, EventRecord)> = Vec::new();
         for (number, candidates) in by_number {
             if *number != events.len() as u32 + 1 {
-                lost(
+                report.lost(
                     FindingKind::MissingIndex,
                     format!("{article}#event{}", events.len() + 1),
                     "the article's events have a gap".into(),
@@ -658,7 +648,7 @@ fn choose_chains(records: &Records, report: &mut RepairReport) -> Chosen {
                 continue;
             };
             for (other, _) in candidates {
-                lost(
+                report.lost(
                     FindingKind::BrokenChain,
                     other.to_string(),
                     format!("claims {article}#event{number}, which {id} holds; not indexed"),
