@@ -131,7 +131,7 @@ fn copy_store(from: &Path, to: &Path) {
 
 /// What `verify` (and, for a store that does not open, `repair`) made of
 /// one damaged copy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Outcome {
     /// Exit 2: the store cannot be opened, and the message says why;
     /// `repair` cannot open it either and leaves its files as they were.
@@ -139,8 +139,8 @@ enum Outcome {
     /// Exit 2, then `repair` set sled's damaged config file aside and the
     /// store verifies clean with all its contents.
     RefusedThenRepaired,
-    /// Exit 1: findings reported.
-    Detected,
+    /// Exit 1: findings reported, of these kinds.
+    Detected(Vec<String>),
     /// Exit 0 and the same contents as the undamaged store.
     Harmless,
 }
@@ -150,7 +150,7 @@ impl fmt::Display for Outcome {
         f.write_str(match self {
             Self::Refused => "refused to open (exit 2), repair cannot",
             Self::RefusedThenRepaired => "refused to open (exit 2), repaired whole",
-            Self::Detected => "damage reported (exit 1)",
+            Self::Detected(_) => "damage reported (exit 1)",
             Self::Harmless => "undetected, contents unchanged (exit 0)",
         })
     }
@@ -181,7 +181,19 @@ fn judge(copy: &Path, pristine: &Pristine, scratch: &Path) -> Result<Outcome, St
         }
         Some(2) => Err(format!("exit 2 without naming the store: {stderr}")),
         Some(1) if verify.stdout.is_empty() => Err("exit 1 without findings".into()),
-        Some(1) => Ok(Outcome::Detected),
+        Some(1) => {
+            let report: serde_json::Value = serde_json::from_slice(&verify.stdout)
+                .map_err(|err| format!("verify --json printed no JSON: {err}"))?;
+            let mut kinds: Vec<String> = report["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|finding| Some(finding["kind"].as_str()?.to_owned()))
+                .collect();
+            kinds.sort();
+            kinds.dedup();
+            Ok(Outcome::Detected(kinds))
+        }
         Some(0) => match export_body(copy, scratch) {
             Some(body) if body == pristine.body => Ok(Outcome::Harmless),
             Some(_) => Err("verify was clean but the store's contents changed".into()),
@@ -228,6 +240,8 @@ fn judge_repair(copy: &Path, pristine: &Pristine, scratch: &Path) -> Result<Outc
 #[derive(Default)]
 struct Tally {
     outcomes: BTreeMap<(String, Outcome), u64>,
+    /// In how many reported copies each kind of finding appeared.
+    finding_kinds: BTreeMap<String, u64>,
     failures: Vec<String>,
 }
 
@@ -241,6 +255,15 @@ impl Tally {
             .unwrap()
             .to_owned();
         match result {
+            Ok(Outcome::Detected(kinds)) => {
+                for kind in kinds {
+                    *self.finding_kinds.entry(kind).or_default() += 1;
+                }
+                *self
+                    .outcomes
+                    .entry((group, Outcome::Detected(Vec::new())))
+                    .or_default() += 1;
+            }
             Ok(outcome) => *self.outcomes.entry((group, outcome)).or_default() += 1,
             Err(reason) => self.failures.push(format!("{what}: {reason}")),
         }
@@ -250,6 +273,17 @@ impl Tally {
         println!("{title}");
         for ((file, outcome), count) in &self.outcomes {
             println!("  {file:<12} {outcome:<44} {count}");
+        }
+        if !self.finding_kinds.is_empty() {
+            let kinds: Vec<String> = self
+                .finding_kinds
+                .iter()
+                .map(|(kind, copies)| format!("{kind} in {copies}"))
+                .collect();
+            println!(
+                "  verify's findings in the reported copies: {}",
+                kinds.join(", ")
+            );
         }
         assert!(
             self.failures.is_empty(),
