@@ -45,17 +45,19 @@ fn damage_store(
     store.flush().unwrap();
 }
 
+/// A batch that flips one bit inside the compressed bytes of a blob.
+fn flip_blob_byte(store: &Store, digest: &newsarc_model::Digest) -> WriteBatch {
+    let mut record: BlobRecord =
+        codec::decode(&store.engine().get(&keys::blob(digest)).unwrap().unwrap()).unwrap();
+    record.data[10] ^= 0x08;
+    let mut batch = WriteBatch::default();
+    batch.put(keys::blob(digest), codec::encode(&record).unwrap());
+    batch
+}
+
 #[test]
 fn a_flipped_byte_inside_a_blob() {
-    let (code, kinds) = verify_after(|store, history| {
-        let digest = history[1].1.blob;
-        let mut record: BlobRecord =
-            codec::decode(&store.engine().get(&keys::blob(&digest)).unwrap().unwrap()).unwrap();
-        record.data[10] ^= 0x08;
-        let mut batch = WriteBatch::default();
-        batch.put(keys::blob(&digest), codec::encode(&record).unwrap());
-        batch
-    });
+    let (code, kinds) = verify_after(|store, history| flip_blob_byte(store, &history[1].1.blob));
     assert_eq!(code, Some(1));
     assert!(kinds.contains(&"corrupt_blob".to_owned()), "{kinds:?}");
 }
@@ -186,14 +188,8 @@ fn repair_lists_a_damaged_blob_exits_1_and_keeps_it() {
     let dir = example_store();
     let mut damaged = None;
     damage_store(dir.path(), |store, history| {
-        let digest = history[2].1.blob;
-        damaged = Some(digest);
-        let mut record: BlobRecord =
-            codec::decode(&store.engine().get(&keys::blob(&digest)).unwrap().unwrap()).unwrap();
-        record.data[10] ^= 0x08;
-        let mut batch = WriteBatch::default();
-        batch.put(keys::blob(&digest), codec::encode(&record).unwrap());
-        batch
+        damaged = Some(history[2].1.blob);
+        flip_blob_byte(store, &history[2].1.blob)
     });
     let digest = damaged.unwrap();
     let repair = newsarc(dir.path(), &["repair"]);
