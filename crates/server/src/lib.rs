@@ -7,6 +7,7 @@
 //! in-flight calls and flushes the store.
 
 mod convert;
+mod history_cache;
 mod page;
 pub mod remote;
 mod service;

@@ -16,6 +16,7 @@ use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
+use crate::history_cache::{History, HistoryCache};
 use crate::status::{RequestError, archive_status, document_status, store_status};
 use crate::{convert, page, pb};
 
@@ -46,6 +47,7 @@ pub struct Settings {
 #[derive(Clone)]
 pub struct ArchiveService {
     archive: Arc<Archive>,
+    histories: Arc<HistoryCache>,
     settings: Arc<Settings>,
     changes: broadcast::Sender<()>,
     shutdown: watch::Receiver<bool>,
@@ -124,6 +126,7 @@ impl ArchiveService {
         let (changes, _) = broadcast::channel(64);
         Self {
             archive,
+            histories: Arc::default(),
             settings: Arc::new(settings),
             changes,
             shutdown,
@@ -171,6 +174,7 @@ impl pb::archive_server::Archive for ArchiveService {
         let fetched_at =
             time_field("fetched_at", request.fetched_at.as_ref())?.unwrap_or_else(Millis::now);
         let archive = Arc::clone(&self.archive);
+        let histories = Arc::clone(&self.histories);
         let response = blocking(move || {
             let source = [&request.source_name, &request.source_url]
                 .into_iter()
@@ -184,6 +188,7 @@ impl pb::archive_server::Archive for ArchiveService {
                 .ingest_document(&request.document, &source, fetched_at, &hint, None)
                 .map_err(archive_status)?
                 .map_err(|err| document_status(&err))?;
+            histories.invalidate();
             // Acknowledged only once durable.
             archive.store().flush().map_err(|err| store_status(&err))?;
             Ok(pb::IngestResponse {
@@ -275,6 +280,7 @@ impl pb::archive_server::Archive for ArchiveService {
         request: Request<pb::ListHistoryRequest>,
     ) -> Result<Response<pb::ListHistoryResponse>, Status> {
         let archive = Arc::clone(&self.archive);
+        let histories = Arc::clone(&self.histories);
         let request = request.into_inner();
         quick(move || {
             let from = time_field("from", request.from.as_ref())?;
@@ -287,37 +293,66 @@ impl pb::archive_server::Archive for ArchiveService {
                 );
             }
             let limit = page_limit(request.limit);
-            let article = archive
-                .resolve_article(&request.article)
-                .map_err(archive_status)?;
+            let history = match histories.get(&request.article) {
+                Some(history) => history,
+                None => {
+                    let generation = histories.generation();
+                    let article = archive
+                        .resolve_article(&request.article)
+                        .map_err(archive_status)?;
+                    let store = archive.store();
+                    let mut entries = Vec::new();
+                    for (id, record) in store
+                        .history(&article.key)
+                        .map_err(|err| store_status(&err))?
+                    {
+                        let revision = convert::revision(&id, &record);
+                        entries.push((
+                            record.fetched_at,
+                            0,
+                            pb::HistoryEntry {
+                                entry: Some(pb::history_entry::Entry::Revision(revision)),
+                            },
+                        ));
+                    }
+                    for (id, event) in store
+                        .events(&article.key)
+                        .map_err(|err| store_status(&err))?
+                    {
+                        let event_entry = convert::event(&id, &event);
+                        entries.push((
+                            event.at,
+                            1,
+                            pb::HistoryEntry {
+                                entry: Some(pb::history_entry::Entry::Event(event_entry)),
+                            },
+                        ));
+                    }
+                    let history = Arc::new(History {
+                        key: article.key,
+                        entries,
+                    });
+                    histories.insert(&request.article, generation, Arc::clone(&history));
+                    history
+                }
+            };
             let filter = format!(
                 "history|{}|{from:?}|{to:?}|{}",
-                article.key, request.include_observations
+                history.key, request.include_observations
             );
             let offset = parse_offset(page::position(&filter, &request.page_token)?)?;
 
             let store = archive.store();
             let in_range = |t: Millis| from.is_none_or(|f| t >= f) && to.is_none_or(|e| t <= e);
-            let mut entries: Vec<(Millis, u8, pb::HistoryEntry)> = Vec::new();
-            for (id, record) in store
-                .history(&article.key)
-                .map_err(|err| store_status(&err))?
-            {
-                if in_range(record.fetched_at) {
-                    entries.push((
-                        record.fetched_at,
-                        0,
-                        pb::HistoryEntry {
-                            entry: Some(pb::history_entry::Entry::Revision(convert::revision(
-                                &id, &record,
-                            ))),
-                        },
-                    ));
-                }
-            }
+            let mut entries: Vec<(Millis, u8, pb::HistoryEntry)> = history
+                .entries
+                .iter()
+                .filter(|(time, _, _)| in_range(*time))
+                .cloned()
+                .collect();
             if request.include_observations {
                 for observation in store
-                    .observations(&article.key)
+                    .observations(&history.key)
                     .map_err(|err| store_status(&err))?
                 {
                     if in_range(observation.fetched_at) {
@@ -331,22 +366,6 @@ impl pb::archive_server::Archive for ArchiveService {
                             },
                         ));
                     }
-                }
-            }
-            for (id, event) in store
-                .events(&article.key)
-                .map_err(|err| store_status(&err))?
-            {
-                if in_range(event.at) {
-                    entries.push((
-                        event.at,
-                        1,
-                        pb::HistoryEntry {
-                            entry: Some(pb::history_entry::Entry::Event(convert::event(
-                                &id, &event,
-                            ))),
-                        },
-                    ));
                 }
             }
             // Stable: revisions keep their chain order at equal times; a

@@ -354,3 +354,35 @@ async fn the_health_service_reports_serving() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_history_sees_a_revision_ingested_after_it_was_asked() {
+    let server = start(settings()).await;
+    let mut client = server.client().await;
+    ingest_revisions(&mut client, 1).await;
+    let list = |mut client: pb::archive_client::ArchiveClient<tonic::transport::Channel>| async move {
+        client
+            .list_history(pb::ListHistoryRequest {
+                article: ARTICLE.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .entries
+            .len()
+    };
+    // Asked twice: the second answer comes from the server's history cache.
+    assert_eq!(list(client.clone()).await, 1);
+    assert_eq!(list(client.clone()).await, 1);
+    client
+        .ingest(pb::IngestRequest {
+            document: post("Service test", "A later version of the text."),
+            fetched_at: at(3600),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(list(client.clone()).await, 2);
+    server.stop().await;
+}
