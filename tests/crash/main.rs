@@ -76,6 +76,41 @@ fn ingest_and_kill(store: &Path, corpus: &Path, after: Duration) -> (Vec<Acknowl
     (acknowledged, finished_first)
 }
 
+/// Opens the store a killed process left, requires a clean `verify`, and
+/// checks every revision the process acknowledged byte for byte against its
+/// file; what is missing or differs goes to `losses`. Returns how many were
+/// checked.
+fn check_acknowledged(
+    store: &Path,
+    kill: &str,
+    acknowledged: &[Acknowledged],
+    losses: &mut Vec<String>,
+) -> u64 {
+    let archive =
+        Archive::open(store).unwrap_or_else(|err| panic!("{kill}: the store does not open: {err}"));
+    let report = archive.store().verify(&mut |_| {}).unwrap();
+    assert!(report.ok(), "{kill}: verify found {:?}", report.findings);
+    for ack in acknowledged {
+        let stored = ack
+            .revision
+            .parse()
+            .map_err(|err| format!("{err}"))
+            .and_then(|id| archive.store().revision(&id).map_err(|err| err.to_string()))
+            .and_then(|record| {
+                archive
+                    .store()
+                    .blob(&record.blob)
+                    .map_err(|err| err.to_string())
+            });
+        match stored {
+            Ok(bytes) if bytes == std::fs::read(&ack.path).unwrap() => {}
+            Ok(_) => losses.push(format!("{kill}: {} differs", ack.revision)),
+            Err(err) => losses.push(format!("{kill}: {}: {err}", ack.revision)),
+        }
+    }
+    acknowledged.len() as u64
+}
+
 #[test]
 fn nothing_acknowledged_is_lost_when_ingest_is_killed() {
     let Some(corpus) = support_corpus::corpus_dir() else {
@@ -98,33 +133,12 @@ fn nothing_acknowledged_is_lost_when_ingest_is_killed() {
             assert!(acknowledged.is_empty());
             continue;
         }
-        let archive = Archive::open(&store)
-            .unwrap_or_else(|err| panic!("kill {kill}: the store does not open: {err}"));
-        let report = archive.store().verify(&mut |_| {}).unwrap();
-        assert!(
-            report.ok(),
-            "kill {kill} (after {after:?}): verify found {:?}",
-            report.findings
+        checked += check_acknowledged(
+            &store,
+            &format!("kill {kill} (after {after:?})"),
+            &acknowledged,
+            &mut losses,
         );
-        for ack in &acknowledged {
-            checked += 1;
-            let stored = ack
-                .revision
-                .parse()
-                .map_err(|err| format!("{err}"))
-                .and_then(|id| archive.store().revision(&id).map_err(|err| err.to_string()))
-                .and_then(|record| {
-                    archive
-                        .store()
-                        .blob(&record.blob)
-                        .map_err(|err| err.to_string())
-                });
-            match stored {
-                Ok(bytes) if bytes == std::fs::read(&ack.path).unwrap() => {}
-                Ok(_) => losses.push(format!("kill {kill}: {} differs", ack.revision)),
-                Err(err) => losses.push(format!("kill {kill}: {}: {err}", ack.revision)),
-            }
-        }
     }
     println!(
         "crash test: {kills} kills ({killed_mid_run} while ingesting), {checked} acknowledged revisions checked, {} lost",
@@ -210,27 +224,7 @@ fn nothing_acknowledged_is_lost_when_serve_is_killed() {
             all
         });
         server.wait().unwrap();
-        let archive = Archive::open(&store)
-            .unwrap_or_else(|err| panic!("kill {kill}: the store does not open: {err}"));
-        let report = archive.store().verify(&mut |_| {}).unwrap();
-        assert!(
-            report.ok(),
-            "kill {kill}: verify found {:?}",
-            report.findings
-        );
-        for ack in &acknowledged {
-            checked += 1;
-            let id = ack.revision.parse().unwrap();
-            let stored = archive
-                .store()
-                .revision(&id)
-                .and_then(|record| archive.store().blob(&record.blob));
-            match stored {
-                Ok(bytes) if bytes == std::fs::read(&ack.path).unwrap() => {}
-                Ok(_) => losses.push(format!("kill {kill}: {} differs", ack.revision)),
-                Err(err) => losses.push(format!("kill {kill}: {}: {err}", ack.revision)),
-            }
-        }
+        checked += check_acknowledged(&store, &format!("kill {kill}"), &acknowledged, &mut losses);
     }
     println!(
         "crash test (serve): {kills} kills, {checked} acknowledged revisions checked, {} lost",
