@@ -12,6 +12,7 @@ mod page;
 pub mod remote;
 mod service;
 pub mod status;
+mod transport;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 
 use newsarc::Archive;
 use tokio::net::TcpListener;
+use tokio_stream::StreamExt;
 use tonic::transport::server::TcpIncoming;
 
 pub use service::{ArchiveService, Settings};
@@ -125,7 +127,9 @@ pub async fn serve(
         // Small replies must not wait for Nagle's algorithm and the peer's
         // delayed ACK (about 40 ms a call on Linux).
         .serve_with_incoming_shutdown(
-            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            TcpIncoming::from(listener)
+                .with_nodelay(Some(true))
+                .map(|accepted| accepted.map(transport::CoalescingStream::new)),
             async move {
                 shutdown.await;
                 let _ = stop_streams.send(true);
