@@ -1,12 +1,12 @@
 //! A bounded load test of the gRPC server on loopback, after ingesting the
-//! public corpus: `ListHistory` for random articles with 1, 4 and 16
-//! concurrent clients, side by side in the same run with the health `Check`
-//! RPC (the transport's own limit), and `git log -- <file>` on a git
+//! public corpus: `ListHistory` for random articles in its default (basic)
+//! and full views with 1, 4 and 16 concurrent clients, side by side in the
+//! same run with the health `Check` RPC (the transport's own limit), and `git log -- <file>` on a git
 //! repository holding the same revisions the way git-backed trackers store
 //! them (one file per article, one commit per revision, in fetch order).
 //!
 //! Run: `cargo bench -p newsarc-cli --bench grpc_load`
-//! (`NEWSARC_BENCH_REQUESTS` per run, default 2000; 3 rounds). Prints markdown.
+//! (`NEWSARC_BENCH_REQUESTS` per run, default 5000; 3 rounds). Prints markdown.
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -24,14 +24,26 @@ mod measure;
 
 use measure::{Lcg, median, percentile};
 
+/// Rounds of each load; the table shows their medians.
+const ROUNDS: usize = 3;
+
 struct Run {
     per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
 }
 
+/// What a load run calls.
+#[derive(Clone, Copy)]
+enum Call {
+    /// The health `Check`: the transport's own limit.
+    Check,
+    /// `ListHistory` for a random article, in this view.
+    History(pb::RevisionView),
+}
+
 /// `requests` calls spread over `clients` connections, each its own task.
-async fn load(channels: &[Channel], requests: usize, keys: Arc<Vec<String>>, health: bool) -> Run {
+async fn load(channels: &[Channel], requests: usize, keys: Arc<Vec<String>>, call: Call) -> Run {
     let clients = channels.len();
     let start = Instant::now();
     let tasks: Vec<_> = channels
@@ -47,22 +59,26 @@ async fn load(channels: &[Channel], requests: usize, keys: Arc<Vec<String>>, hea
                 let mut latencies = Vec::new();
                 for _ in 0..requests / clients {
                     let started = Instant::now();
-                    if health {
-                        checker
-                            .check(tonic_health::pb::HealthCheckRequest {
-                                service: String::new(),
-                            })
-                            .await
-                            .expect("health check");
-                    } else {
-                        let article = keys[random.next(keys.len())].clone();
-                        archive
-                            .list_history(pb::ListHistoryRequest {
-                                article,
-                                ..Default::default()
-                            })
-                            .await
-                            .expect("list history");
+                    match call {
+                        Call::Check => {
+                            checker
+                                .check(tonic_health::pb::HealthCheckRequest {
+                                    service: String::new(),
+                                })
+                                .await
+                                .expect("health check");
+                        }
+                        Call::History(view) => {
+                            let article = keys[random.next(keys.len())].clone();
+                            archive
+                                .list_history(pb::ListHistoryRequest {
+                                    article,
+                                    view: view.into(),
+                                    ..Default::default()
+                                })
+                                .await
+                                .expect("list history");
+                        }
                     }
                     latencies.push(started.elapsed().as_secs_f64() * 1e3);
                 }
@@ -90,7 +106,7 @@ fn main() {
     let requests: usize = std::env::var("NEWSARC_BENCH_REQUESTS")
         .ok()
         .and_then(|r| r.parse().ok())
-        .unwrap_or(2000);
+        .unwrap_or(5000);
 
     let store = tempfile::tempdir().expect("temp dir");
     let archive = corpus_git::ingest(store.path(), &revisions);
@@ -136,14 +152,19 @@ fn main() {
                         .expect("connect"),
                 );
             }
-            let (mut history, mut health) = (Vec::new(), Vec::new());
-            for round in 0..3 {
-                if round % 2 == 0 {
-                    history.push(load(&channels, requests, Arc::clone(&keys), false).await);
-                    health.push(load(&channels, requests, Arc::clone(&keys), true).await);
-                } else {
-                    health.push(load(&channels, requests, Arc::clone(&keys), true).await);
-                    history.push(load(&channels, requests, Arc::clone(&keys), false).await);
+            // Side by side: each round runs the three calls, in an order
+            // that rotates so that none always goes first.
+            let calls = [
+                Call::History(pb::RevisionView::Unspecified),
+                Call::History(pb::RevisionView::Full),
+                Call::Check,
+            ];
+            let mut runs: [Vec<Run>; 3] = Default::default();
+            for round in 0..ROUNDS {
+                for turn in 0..calls.len() {
+                    let which = (round + turn) % calls.len();
+                    runs[which]
+                        .push(load(&channels, requests, Arc::clone(&keys), calls[which]).await);
                 }
             }
             let summarise = |runs: &[Run]| {
@@ -154,7 +175,12 @@ fn main() {
                     pick(|r| r.p99_ms),
                 )
             };
-            rows.push((clients, summarise(&history), summarise(&health)));
+            rows.push((
+                clients,
+                summarise(&runs[0]),
+                summarise(&runs[1]),
+                summarise(&runs[2]),
+            ));
         }
     });
     let _ = stop.send(());
@@ -185,25 +211,26 @@ fn main() {
     let git_median = median(&mut git_ms);
 
     println!(
-        "gRPC load on loopback: {} articles, {requests} requests per run, medians of 3 rounds",
+        "gRPC load on loopback: {} articles, {requests} requests per run, medians of {ROUNDS} rounds",
         keys.len()
     );
     println!();
     println!(
-        "| clients | ListHistory req/s | p50 ms | p99 ms | health Check req/s | p50 ms | p99 ms | ListHistory / Check |"
+        "| clients | ListHistory (basic, the default) req/s | p50 ms | p99 ms | ListHistory (full) req/s | p50 ms | p99 ms | health Check req/s | p50 ms | p99 ms | basic / Check | full / Check |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
-    for (clients, (h_rps, h50, h99), (c_rps, c50, c99)) in &rows {
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (clients, (b_rps, b50, b99), (f_rps, f50, f99), (c_rps, c50, c99)) in &rows {
         println!(
-            "| {clients} | {h_rps:.0} | {h50:.3} | {h99:.3} | {c_rps:.0} | {c50:.3} | {c99:.3} | {:.2} |",
-            h_rps / c_rps
+            "| {clients} | {b_rps:.0} | {b50:.3} | {b99:.3} | {f_rps:.0} | {f50:.3} | {f99:.3} | {c_rps:.0} | {c50:.3} | {c99:.3} | {:.2} | {:.2} |",
+            b_rps / c_rps,
+            f_rps / c_rps
         );
     }
     let one_client_p50 = rows[0].1.1;
     println!();
     println!("| one article's history | ms | ratio |");
     println!("|---|---|---|");
-    println!("| `ListHistory`, 1 client, p50 | {one_client_p50:.3} | 1 |");
+    println!("| `ListHistory` (basic), 1 client, p50 | {one_client_p50:.3} | 1 |");
     println!(
         "| `git log -- <file>` (median of 20, whole process) | {git_median:.1} | {:.0}× slower |",
         git_median / one_client_p50

@@ -106,6 +106,15 @@ def test_history_with_paging(api):
             break
     assert seqs == [1, 2, 3]
 
+    # The default (BASIC) view leaves out what only the full view carries.
+    basic = stub.ListHistory(pb.ListHistoryRequest(article=LIBRARY), timeout=10)
+    full = stub.ListHistory(pb.ListHistoryRequest(article=LIBRARY, view=pb.FULL), timeout=10)
+    assert basic.entries[1].revision.article_key == ""
+    assert not basic.entries[1].revision.HasField("parent")
+    assert full.entries[1].revision.article_key != ""
+    assert full.entries[1].revision.parent == full.entries[0].revision.id
+    assert basic.entries[1].revision.id == full.entries[1].revision.id
+
 
 def test_get_closest(api):
     pb, stub = api

@@ -80,6 +80,20 @@ pub fn revision(id: &RevisionId, record: &RevisionRecord) -> pb::Revision {
     }
 }
 
+/// The fields of a revision that `ListHistory`'s BASIC view keeps.
+pub fn basic_revision(full: &pb::Revision) -> pb::Revision {
+    pb::Revision {
+        id: full.id.clone(),
+        seq: full.seq,
+        fetched_at: full.fetched_at,
+        blob: full.blob.clone(),
+        size: full.size,
+        change: full.change.clone(),
+        title: full.title.clone(),
+        ..pb::Revision::default()
+    }
+}
+
 /// HTTP response facts.
 pub fn http(facts: &HttpFacts) -> pb::HttpFacts {
     pb::HttpFacts {

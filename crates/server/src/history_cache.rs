@@ -18,8 +18,9 @@ use crate::pb;
 /// How many articles' histories are kept; the cache empties when full.
 const CAPACITY: usize = 4096;
 
-/// One article's revisions and events as `ListHistory` sends them, each
-/// with its time and kind (0 revision, 1 event) for ordering.
+/// One article's revisions (in the FULL view) and events as `ListHistory`
+/// sends them, each with its time and kind (0 revision, 1 event) for
+/// ordering.
 pub(crate) struct History {
     pub(crate) key: ArticleKey,
     pub(crate) entries: Vec<(Millis, u8, pb::HistoryEntry)>,

@@ -81,6 +81,7 @@ impl Remote {
                     article: article.to_owned(),
                     limit: crate::service::MAX_PAGE as u32,
                     page_token,
+                    view: pb::RevisionView::Full.into(),
                     ..Default::default()
                 })
                 .await?

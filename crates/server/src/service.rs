@@ -344,11 +344,30 @@ impl pb::archive_server::Archive for ArchiveService {
 
             let store = archive.store();
             let in_range = |t: Millis| from.is_none_or(|f| t >= f) && to.is_none_or(|e| t <= e);
+            let full = match pb::RevisionView::try_from(request.view) {
+                Ok(pb::RevisionView::Full) => true,
+                Ok(pb::RevisionView::Basic | pb::RevisionView::Unspecified) => false,
+                Err(_) => {
+                    return Err(RequestError::invalid("view", "not a RevisionView").into());
+                }
+            };
             let mut entries: Vec<(Millis, u8, pb::HistoryEntry)> = history
                 .entries
                 .iter()
                 .filter(|(time, _, _)| in_range(*time))
-                .cloned()
+                .map(|(time, kind, entry)| {
+                    let entry = match &entry.entry {
+                        Some(pb::history_entry::Entry::Revision(revision)) if !full => {
+                            pb::HistoryEntry {
+                                entry: Some(pb::history_entry::Entry::Revision(
+                                    convert::basic_revision(revision),
+                                )),
+                            }
+                        }
+                        _ => entry.clone(),
+                    };
+                    (*time, *kind, entry)
+                })
                 .collect();
             if request.include_observations {
                 for observation in store

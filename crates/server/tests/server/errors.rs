@@ -53,6 +53,16 @@ async fn malformed_requests_are_invalid_argument() {
         .await
         .unwrap_err();
     assert_eq!(backwards.code(), Code::InvalidArgument);
+    let unknown_view = client
+        .list_history(pb::ListHistoryRequest {
+            article: ARTICLE.into(),
+            view: 99,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown_view.code(), Code::InvalidArgument);
+    assert!(unknown_view.message().contains("view"));
     let forged = client
         .list_history(pb::ListHistoryRequest {
             article: ARTICLE.into(),

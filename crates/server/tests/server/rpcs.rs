@@ -137,6 +137,58 @@ async fn get_closest_gives_the_current_revision_and_its_neighbours() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn list_history_is_basic_by_default_and_full_when_asked() {
+    let server = start(settings()).await;
+    let mut client = server.client().await;
+    ingest_revisions(&mut client, 2).await;
+    let stored = client
+        .get_revision(pb::GetRevisionRequest {
+            revision: by_seq(2),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(stored.parent.is_some() && !stored.url.is_empty());
+    let second = |view: pb::RevisionView| {
+        let mut client = client.clone();
+        async move {
+            let page = client
+                .list_history(pb::ListHistoryRequest {
+                    article: ARTICLE.into(),
+                    view: view.into(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            match page.entries[1].entry.clone().unwrap() {
+                pb::history_entry::Entry::Revision(revision) => revision,
+                other => panic!("not a revision: {other:?}"),
+            }
+        }
+    };
+
+    assert_eq!(second(pb::RevisionView::Full).await, stored);
+    let basic = second(pb::RevisionView::Unspecified).await;
+    assert_eq!(basic, second(pb::RevisionView::Basic).await);
+    assert_eq!(
+        basic,
+        pb::Revision {
+            id: stored.id.clone(),
+            seq: 2,
+            fetched_at: stored.fetched_at,
+            blob: stored.blob.clone(),
+            size: stored.size,
+            change: stored.change.clone(),
+            title: stored.title.clone(),
+            ..Default::default()
+        }
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn list_history_pages_through_a_long_history_with_observations() {
     let server = start(settings()).await;
     let mut client = server.client().await;
