@@ -391,7 +391,9 @@ fn key_of(archive: &Archive, revision: &CorpusRevision) -> String {
         .to_string()
 }
 
-/// p50 of `calls` `ListHistory` calls over keys, one client, in process.
+/// p50 of `calls` `ListHistory` calls over keys, one client, in process, in
+/// the full view (the larger answer; the figures in `docs/PERFORMANCE.md`
+/// were taken with it).
 fn grpc_history_p50(archive: Archive, keys: &[String], calls: usize) -> f64 {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
@@ -426,6 +428,7 @@ fn grpc_history_p50(archive: Archive, keys: &[String], calls: usize) -> f64 {
             client
                 .list_history(pb::ListHistoryRequest {
                     article: keys[i % keys.len()].clone(),
+                    view: pb::RevisionView::Full.into(),
                     ..Default::default()
                 })
                 .await
