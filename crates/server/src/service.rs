@@ -293,6 +293,17 @@ impl pb::archive_server::Archive for ArchiveService {
                 );
             }
             let limit = page_limit(request.limit);
+            let full = match pb::RevisionView::try_from(request.view) {
+                Ok(pb::RevisionView::Full) => true,
+                Ok(pb::RevisionView::Basic | pb::RevisionView::Unspecified) => false,
+                Err(_) => {
+                    return Err(RequestError::invalid(
+                        "view",
+                        format!("{} is not a view (1 BASIC, 2 FULL)", request.view),
+                    )
+                    .into());
+                }
+            };
             let history = match histories.get(&request.article) {
                 Some(history) => history,
                 None => {
@@ -344,13 +355,6 @@ impl pb::archive_server::Archive for ArchiveService {
 
             let store = archive.store();
             let in_range = |t: Millis| from.is_none_or(|f| t >= f) && to.is_none_or(|e| t <= e);
-            let full = match pb::RevisionView::try_from(request.view) {
-                Ok(pb::RevisionView::Full) => true,
-                Ok(pb::RevisionView::Basic | pb::RevisionView::Unspecified) => false,
-                Err(_) => {
-                    return Err(RequestError::invalid("view", "not a RevisionView").into());
-                }
-            };
             let mut entries: Vec<(Millis, u8, pb::HistoryEntry)> = history
                 .entries
                 .iter()
