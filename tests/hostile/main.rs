@@ -145,10 +145,10 @@ const FIXTURES: &[(&str, Expect)] = &[
     ("html-cdata-and-svg.md", Expect::Revision),
     ("html-bidi-and-zero-width.md", Expect::Revision),
     ("html-crlf-line-endings.md", Expect::Revision),
-    // Without a line feed there are no lines: no front matter is seen.
+    // Without a line feed there are no lines: refused, saying why.
     (
         "html-cr-only-line-endings.md",
-        Expect::Error("no article URL"),
+        Expect::Error("bare carriage return"),
     ),
     ("html-chinese-no-spaces.md", Expect::Revision),
 ];

@@ -72,6 +72,12 @@ pub enum ParseError {
         /// What is wrong.
         reason: String,
     },
+    /// A post whose lines end in a bare carriage return (classic Mac OS):
+    /// without line feeds its front matter cannot be told from its body.
+    #[error(
+        "line 1: lines end in a bare carriage return (classic Mac OS line endings); convert them to LF or CRLF"
+    )]
+    CarriageReturnLines,
     /// No URL in the front matter, header, canonical link or hint.
     #[error("no article URL: the document has no 'from:', header link or canonical link")]
     NoUrl,
@@ -106,6 +112,9 @@ pub fn parse_document(bytes: &[u8], hint: &DocumentHint) -> Result<Article, Pars
         offset: err.valid_up_to(),
     })?;
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    if text.starts_with("---\r") && !text.contains('\n') {
+        return Err(ParseError::CarriageReturnLines);
+    }
     let article = if front_matter::starts_with_front_matter(text) {
         front_matter::parse_post(text, hint)?
     } else {
@@ -191,6 +200,18 @@ mod tests {
     fn pages_without_any_url_are_refused() {
         let err = parse_document(b"<p>text</p>", &DocumentHint::default()).unwrap_err();
         assert_eq!(err, ParseError::NoUrl);
+    }
+
+    #[test]
+    fn posts_with_carriage_return_lines_are_refused_by_name() {
+        let post = "---\rfrom: https://example.org/a\r---\r<p>Text.</p>\r";
+        assert_eq!(
+            parse_document(post.as_bytes(), &DocumentHint::default()),
+            Err(ParseError::CarriageReturnLines)
+        );
+        // A one-line page with a stray carriage return is still a page.
+        let page = "<link rel=\"canonical\" href=\"https://example.org/b\"><p>a\rb</p>";
+        assert!(parse_document(page.as_bytes(), &DocumentHint::default()).is_ok());
     }
 
     #[test]
