@@ -1,7 +1,8 @@
 //! A bounded load test of the gRPC server on loopback, after ingesting the
 //! public corpus: `ListHistory` for random articles in its default (basic)
 //! and full views with 1, 4 and 16 concurrent clients, side by side in the
-//! same run with the health `Check` RPC (the transport's own limit), and `git log -- <file>` on a git
+//! same run with the health `Check` RPC (the transport's own limit), the
+//! mean size of an answer in each view, and `git log -- <file>` on a git
 //! repository holding the same revisions the way git-backed trackers store
 //! them (one file per article, one commit per revision, in fetch order).
 //!
@@ -98,6 +99,37 @@ async fn load(channels: &[Channel], requests: usize, keys: Arc<Vec<String>>, cal
     }
 }
 
+/// The mean encoded size of every article's `ListHistory` answer, in the
+/// basic and the full view.
+async fn mean_answer_bytes(addr: &str, keys: &[String]) -> (f64, f64) {
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    let mut archive = pb::archive_client::ArchiveClient::new(channel);
+    let mut totals = [0usize; 2];
+    for key in keys {
+        for (total, view) in totals
+            .iter_mut()
+            .zip([pb::RevisionView::Basic, pb::RevisionView::Full])
+        {
+            let answer = archive
+                .list_history(pb::ListHistoryRequest {
+                    article: key.clone(),
+                    view: view.into(),
+                    ..Default::default()
+                })
+                .await
+                .expect("list history")
+                .into_inner();
+            *total += prost::Message::encoded_len(&answer);
+        }
+    }
+    let mean = |total: usize| total as f64 / keys.len() as f64;
+    (mean(totals[0]), mean(totals[1]))
+}
+
 fn main() {
     let Some(dir) = corpus_pairs::corpus_dir() else {
         return;
@@ -120,6 +152,7 @@ fn main() {
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let mut rows = Vec::new();
+    let mut answer_bytes = (0.0, 0.0);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -182,6 +215,7 @@ fn main() {
                 summarise(&runs[2]),
             ));
         }
+        answer_bytes = mean_answer_bytes(&addr.to_string(), &keys).await;
     });
     let _ = stop.send(());
 
@@ -226,6 +260,11 @@ fn main() {
             f_rps / c_rps
         );
     }
+    println!();
+    println!(
+        "Mean answer: {:.0} bytes in the basic view, {:.0} in the full view (h2 sends an answer under 1 KiB in one write).",
+        answer_bytes.0, answer_bytes.1
+    );
     let one_client_p50 = rows[0].1.1;
     println!();
     println!("| one article's history | ms | ratio |");
