@@ -9,6 +9,7 @@
 //! Run: `cargo bench -p newsarc-cli --bench grpc_load`
 //! (`NEWSARC_BENCH_REQUESTS` per run, default 5000; 3 rounds). Prints markdown.
 
+use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -99,15 +100,19 @@ async fn load(channels: &[Channel], requests: usize, keys: Arc<Vec<String>>, cal
     }
 }
 
-/// The mean encoded size of every article's `ListHistory` answer, in the
-/// basic and the full view.
-async fn mean_answer_bytes(addr: &str, keys: &[String]) -> (f64, f64) {
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+/// A new connection to the server at `addr`.
+async fn connect(addr: SocketAddr) -> Channel {
+    tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
         .expect("endpoint")
         .connect()
         .await
-        .expect("connect");
-    let mut archive = pb::archive_client::ArchiveClient::new(channel);
+        .expect("connect")
+}
+
+/// The mean encoded size of every article's `ListHistory` answer, in the
+/// basic and the full view.
+async fn mean_answer_bytes(addr: SocketAddr, keys: &[String]) -> (f64, f64) {
+    let mut archive = pb::archive_client::ArchiveClient::new(connect(addr).await);
     let mut totals = [0usize; 2];
     for key in keys {
         for (total, view) in totals
@@ -177,13 +182,7 @@ fn main() {
         for clients in [1usize, 4, 16] {
             let mut channels = Vec::new();
             for _ in 0..clients {
-                channels.push(
-                    tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-                        .expect("endpoint")
-                        .connect()
-                        .await
-                        .expect("connect"),
-                );
+                channels.push(connect(addr).await);
             }
             // Side by side: each round runs the three calls, in an order
             // that rotates so that none always goes first.
@@ -215,7 +214,7 @@ fn main() {
                 summarise(&runs[2]),
             ));
         }
-        answer_bytes = mean_answer_bytes(&addr.to_string(), &keys).await;
+        answer_bytes = mean_answer_bytes(addr, &keys).await;
     });
     let _ = stop.send(());
 
