@@ -47,6 +47,7 @@ fn fetch_of<'a>(bytes: &'a [u8], at: i64) -> Fetch<'a> {
         text_digest: article.text_digest(),
         meta: article.meta,
         http: None,
+        charset: None,
     }
 }
 
@@ -181,7 +182,8 @@ fn reading(c: &mut Criterion) {
         b.iter(|| archive.history_of(black_box(&key), false).expect("history"))
     });
     let history = archive.history_of(&key, false).expect("history");
-    let (from, to) = (history.revisions[0].0, history.revisions[1].0);
+    let ids: Vec<_> = history.revisions().map(|revision| revision.id).collect();
+    let (from, to) = (ids[0], ids[1]);
     group.bench_function("diff of one pair (parse both + diff)", |b| {
         b.iter(|| {
             archive

@@ -10,6 +10,11 @@ fuzz_target!(|bytes: &[u8]| {
         DocumentHint::default(),
         DocumentHint {
             url: Some("https://example.org/fuzz/page".into()),
+            ..DocumentHint::default()
+        },
+        DocumentHint {
+            url: Some("https://example.com.tw/fuzz/page".into()),
+            declared_charset: Some("big5".into()),
         },
     ] {
         if let Ok(article) = parse_document(bytes, &hint) {

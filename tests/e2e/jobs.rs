@@ -27,6 +27,20 @@ fn ingest_prints_a_summary_and_json_lines() {
     );
     assert_eq!(again.status.code(), Some(0));
     let line: Value = serde_json::from_str(stdout(&again).trim()).unwrap();
+    // The same file at the same time (its modification time) is already
+    // there; seen again later, it is an observation.
+    assert_eq!(line["outcome"], "already_archived");
+    let later = newsarc(
+        store.path(),
+        &[
+            "ingest",
+            "--json",
+            "--fetched-at",
+            &newsarc_model::Millis::now().to_string(),
+            examples().join("river-bridge/03.md").to_str().unwrap(),
+        ],
+    );
+    let line: Value = serde_json::from_str(stdout(&later).trim()).unwrap();
     assert_eq!(line["outcome"], "unchanged");
     assert_eq!(
         line["article"],

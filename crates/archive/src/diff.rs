@@ -4,7 +4,8 @@ use std::io::Write;
 
 use newsarc_diff::render::{write_html, write_json, write_term, write_unified};
 use newsarc_diff::{ArticleDiff, diff_articles, diff_raw};
-use newsarc_model::RevisionId;
+use newsarc_model::record::RevisionRecord;
+use newsarc_model::{ChangeKind, RevisionId};
 
 use crate::{Archive, ArchiveError};
 
@@ -25,8 +26,8 @@ pub enum DiffFormat {
 /// What `diff` compares.
 #[derive(Debug, Clone, Default)]
 pub struct DiffOptions {
-    /// The old revision, or, with `to` absent, an article whose last two
-    /// revisions are compared.
+    /// The old revision, or, with `to` absent, the revision compared with
+    /// the one before it in time (an article alone: its latest).
     pub from: String,
     /// The new revision.
     pub to: Option<String>,
@@ -55,31 +56,46 @@ impl Archive {
         if raw {
             (diff.ops, diff.stats) = diff_raw(&old_bytes, &new_bytes);
         }
+        if old_record.blob == new_record.blob {
+            diff.change = ChangeKind::Unchanged;
+        }
         diff.from = Some(from.to_string());
         diff.to = Some(to.to_string());
         Ok(diff)
     }
 
+    /// The two revisions `diff FROM [TO]` compares: both named, or FROM
+    /// and the revision before it in time.
+    pub fn diff_pair(
+        &self,
+        from: &str,
+        to: Option<&str>,
+    ) -> Result<(RevisionId, RevisionId), ArchiveError> {
+        let (from_id, from_record) = self.resolve_revision(from)?;
+        match to {
+            Some(to) => Ok((from_id, self.resolve_revision(to)?.0)),
+            None => self.with_previous(from_id, &from_record),
+        }
+    }
+
+    /// A revision and the one before it in time, as (old, new).
+    pub fn with_previous(
+        &self,
+        id: RevisionId,
+        record: &RevisionRecord,
+    ) -> Result<(RevisionId, RevisionId), ArchiveError> {
+        match self.previous_in_time(record)? {
+            Some((previous, _)) => Ok((previous, id)),
+            None => Err(ArchiveError::NothingToCompare {
+                article: record.article.to_string(),
+                revision: id.to_string(),
+            }),
+        }
+    }
+
     /// Resolves the options' refs, diffs, and writes the result.
     pub fn diff(&self, options: &DiffOptions, out: &mut dyn Write) -> Result<(), ArchiveError> {
-        let (from, to) = match &options.to {
-            Some(to) => (
-                self.resolve_revision(&options.from)?.0,
-                self.resolve_revision(to)?.0,
-            ),
-            None => {
-                let article = self.resolve_article(&options.from)?;
-                let history = self.store.history(&article.key)?;
-                match history.as_slice() {
-                    [.., (old, _), (new, _)] => (*old, *new),
-                    _ => {
-                        return Err(ArchiveError::NothingToCompare {
-                            article: article.key.to_string(),
-                        });
-                    }
-                }
-            }
-        };
+        let (from, to) = self.diff_pair(&options.from, options.to.as_deref())?;
         let diff = self.diff_revisions(&from, &to, options.raw)?;
         write_diff(&diff, options, out)
     }

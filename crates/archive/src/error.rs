@@ -51,13 +51,23 @@ pub enum ArchiveError {
     },
     /// A revision ref that is not one of the accepted shapes.
     #[error(
-        "'{spec}' is not a revision: {reason} (use an id, an id prefix of 8+ hex digits, ARTICLE@N, ARTICLE@latest or ARTICLE@<RFC 3339 time>)"
+        "'{spec}' is not a revision: {reason} (use an id, an id prefix of 8+ hex digits, ARTICLE (its latest), ARTICLE@N, ARTICLE@latest, ARTICLE@2020-10-02 or ARTICLE@<RFC 3339 time>)"
     )]
     BadRef {
         /// What was typed.
         spec: String,
         /// What is wrong.
         reason: String,
+    },
+    /// `ARTICLE@N` beyond the article's history.
+    #[error("article {article} has {revisions} revisions: there is no revision {seq}{}", year_hint(*seq))]
+    NoSuchSeq {
+        /// The article.
+        article: String,
+        /// The number asked for.
+        seq: u32,
+        /// How many it has.
+        revisions: u32,
     },
     /// `ARTICLE@time` before the article's first revision.
     #[error(
@@ -71,11 +81,15 @@ pub enum ArchiveError {
         /// Its first revision's fetch time.
         first: Millis,
     },
-    /// `diff ARTICLE` on an article with a single revision.
-    #[error("article {article} has only one revision: nothing to compare it with")]
+    /// `diff REF` where REF is its article's first revision in time.
+    #[error(
+        "revision {revision} is the first of article {article}: nothing before it to compare it with (`newsarc show` prints it)"
+    )]
     NothingToCompare {
         /// The article.
         article: String,
+        /// The revision.
+        revision: String,
     },
     /// A stored document no longer parses (parser changed since ingest).
     #[error("stored document of revision {revision} does not parse: {source}")]
@@ -106,9 +120,36 @@ pub enum ArchiveError {
         /// The line's text.
         text: String,
     },
+    /// A fetch time (`--fetched-at`, a gRPC `fetched_at`) in the future.
+    #[error(
+        "the fetch time {at} is in the future (it is {now} now): give the time the page was fetched, with its zone"
+    )]
+    FutureTime {
+        /// The time given.
+        at: Millis,
+        /// The time now.
+        now: Millis,
+    },
+    /// `ingest --url` with several files or a directory.
+    #[error(
+        "--url names the URL of one saved page, but the arguments hold {files} files: ingest that page alone"
+    )]
+    UrlForOneFile {
+        /// How many files the arguments hold.
+        files: usize,
+    },
     /// Writing the output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+}
+
+/// A number that looks like a year was probably meant as one.
+fn year_hint(seq: u32) -> String {
+    if (1990..2100).contains(&seq) {
+        format!(" (for the state at the end of {seq}, write @{seq}-12-31)")
+    } else {
+        String::new()
+    }
 }
 
 /// Why one file of an ingest batch was not stored.
@@ -130,4 +171,15 @@ pub enum FileError {
     /// A FIFO, socket or device: reading it could block or never end.
     #[error("not a regular file (a pipe, socket or device is never read)")]
     NotAFile,
+    /// Its fetch time (its modification time, or the one given) lies in
+    /// the future.
+    #[error(
+        "its fetch time {at} is in the future (it is {now} now); give the real one with --fetched-at"
+    )]
+    FutureTime {
+        /// The fetch time.
+        at: Millis,
+        /// The time now.
+        now: Millis,
+    },
 }

@@ -9,7 +9,7 @@ use newsarc_fetch::schedule::{Backoff, RecheckPolicy};
 use newsarc_fetch::{Answer, FetchError, Fetcher, Validators};
 use newsarc_model::record::{AttemptRecord, HttpFacts, UrlRecord};
 use newsarc_model::{ArticleKey, Millis};
-use newsarc_parse::DocumentHint;
+use newsarc_parse::{DocumentHint, charset_of_content_type};
 use newsarc_store::{BodilessFetch, Outcome};
 use serde::Serialize;
 
@@ -30,6 +30,9 @@ pub enum FetchOutcome {
     NotModified,
     /// `404` or `410`.
     Gone,
+    /// A page whose bytes this article already holds for this very moment:
+    /// nothing was written.
+    AlreadyArchived,
     /// No page: a timeout, a 5xx, a TLS error, a body over the limit, a page
     /// that does not parse.
     Failed,
@@ -44,6 +47,7 @@ impl FetchOutcome {
             Self::Unchanged => "unchanged",
             Self::NotModified => "not_modified",
             Self::Gone => "gone",
+            Self::AlreadyArchived => "already_archived",
             Self::Failed => "failed",
         }
     }
@@ -136,6 +140,8 @@ pub struct FetchSummary {
     pub not_modified: u64,
     /// `404`/`410` answers.
     pub gone: u64,
+    /// Pages already recorded for the same moment.
+    pub already_archived: u64,
     /// Fetches that produced no page.
     pub failed: u64,
 }
@@ -150,23 +156,27 @@ impl FetchSummary {
             FetchOutcome::Unchanged => &mut self.unchanged,
             FetchOutcome::NotModified => &mut self.not_modified,
             FetchOutcome::Gone => &mut self.gone,
+            FetchOutcome::AlreadyArchived => &mut self.already_archived,
             FetchOutcome::Failed => &mut self.failed,
         } += 1;
     }
 
     /// One human line.
     pub fn write(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(
+        write!(
             out,
-            "{} URLs: {} new articles, {} new revisions, {} unchanged, {} not modified, {} gone, {} failed",
+            "{} URLs: {} new articles, {} new revisions, {} unchanged, {} not modified, {} gone, ",
             self.urls,
             self.new_articles,
             self.new_revisions,
             self.unchanged,
             self.not_modified,
             self.gone,
-            self.failed
-        )
+        )?;
+        if self.already_archived > 0 {
+            write!(out, "{} already archived, ", self.already_archived)?;
+        }
+        writeln!(out, "{} failed", self.failed)
     }
 }
 
@@ -309,6 +319,11 @@ impl Archive {
     ) -> Result<FetchReport, ArchiveError> {
         let hint = DocumentHint {
             url: Some(facts.final_url.clone()),
+            declared_charset: facts
+                .content_type
+                .as_deref()
+                .and_then(charset_of_content_type)
+                .map(str::to_owned),
         };
         let source = facts.final_url.clone();
         let report = FetchReport::new(url, FetchOutcome::Failed).with_facts(&facts);
@@ -320,6 +335,7 @@ impl Archive {
                     Outcome::NewRevision => FetchOutcome::NewRevision,
                     Outcome::Unchanged => FetchOutcome::Unchanged,
                     Outcome::NotModified => FetchOutcome::NotModified,
+                    Outcome::AlreadyArchived => FetchOutcome::AlreadyArchived,
                 };
                 if matches!(
                     outcome,
@@ -328,6 +344,9 @@ impl Archive {
                     state.last_change = Some(now);
                 }
                 state.article = ArticleKey::new(stored.article.clone()).ok();
+                if let Some(article) = &state.article {
+                    self.remember_final_url(url, &report, article, now)?;
+                }
                 state.etag = etag;
                 state.last_modified = last_modified;
                 state.failures = 0;
@@ -346,7 +365,7 @@ impl Archive {
                     url,
                     now,
                     status,
-                    format!("the page does not parse as an article: {err}"),
+                    format!("the page was not archived: {err}"),
                     None,
                     state,
                 )?;
@@ -356,6 +375,32 @@ impl Archive {
                 })
             }
         }
+    }
+
+    /// After a redirect, keeps the URL that answered as one more name of
+    /// the article (never scheduled: the URL asked for is), so that both
+    /// find it.
+    fn remember_final_url(
+        &self,
+        url: &str,
+        report: &FetchReport,
+        article: &ArticleKey,
+        now: Millis,
+    ) -> Result<(), ArchiveError> {
+        let Some(final_url) = report
+            .final_url
+            .as_deref()
+            .filter(|final_url| *final_url != url)
+        else {
+            return Ok(());
+        };
+        if self.store.url_state(final_url)?.is_none() {
+            let mut alias = UrlRecord::new(final_url, None, now);
+            alias.article = Some(article.clone());
+            alias.next_check = None;
+            self.store.put_url_state(&alias)?;
+        }
+        Ok(())
     }
 
     fn record_failure(

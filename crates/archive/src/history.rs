@@ -7,6 +7,7 @@ use newsarc_model::record::{ArticleRecord, EventRecord, RevisionRecord};
 use newsarc_model::{Digest, Millis, RevisionId};
 use serde::Serialize;
 
+use crate::timeline::TimelineEntry;
 use crate::{Archive, ArchiveError, json};
 
 /// How many hex digits of an id the human views print: enough to be unique
@@ -25,7 +26,7 @@ pub struct LogOptions {
 }
 
 #[derive(Debug, Serialize)]
-struct RevisionLine {
+struct RevisionLine<'a> {
     kind: &'static str,
     seq: u32,
     id: String,
@@ -34,6 +35,7 @@ struct RevisionLine {
     size: u64,
     title: Option<String>,
     change: &'static str,
+    charset: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     stats: Option<EditStats>,
 }
@@ -50,8 +52,8 @@ struct EventLine {
 /// One `log` entry: revisions and events in one time line.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
-enum LogLine {
-    Revision(RevisionLine),
+enum LogLine<'a> {
+    Revision(RevisionLine<'a>),
     Event(EventLine),
 }
 
@@ -83,52 +85,66 @@ pub(crate) fn short(id: &impl ToString) -> String {
     hex.chars().take(SHORT_ID_DIGITS).collect()
 }
 
-/// An article's history as `log` prints it: the article, its revisions
-/// oldest first, and (for `--stat`) each revision's statistics against its
-/// parent. Both the local and the remote `log` fill one of these.
+/// An article's history as `log` prints it: the article, its revisions and
+/// events in fetch-time order, and (for `--stat`) each revision's
+/// statistics against the revision before it in time. Both the local and
+/// the remote `log` fill one of these.
 #[derive(Debug, Clone)]
 pub struct History {
     /// The article.
     pub article: ArticleRecord,
-    /// Its revisions, oldest first.
-    pub revisions: Vec<(RevisionId, RevisionRecord)>,
+    /// Its revisions and events, oldest fetch first.
+    pub entries: Vec<TimelineEntry>,
     /// One entry per revision when statistics were asked for.
     pub stats: Option<Vec<EditStats>>,
-    /// Its events (gone, reappeared), oldest first, with their ids.
-    pub events: Vec<(Digest, EventRecord)>,
 }
 
 impl History {
-    /// Revisions (in chain order) and events merged by time; an event comes
-    /// before a revision fetched at the same moment, as a reappearance is
-    /// recorded before the page that showed it.
-    fn lines(&self) -> Vec<LogLine> {
-        let mut lines = Vec::with_capacity(self.revisions.len() + self.events.len());
-        let mut events = self.events.iter().peekable();
-        for (index, (id, record)) in self.revisions.iter().enumerate() {
-            while let Some((event_id, event)) =
-                events.next_if(|(_, event)| event.at <= record.fetched_at)
-            {
-                lines.push(event_line(event_id, event));
-            }
-            lines.push(LogLine::Revision(RevisionLine {
-                kind: "revision",
-                seq: record.seq,
-                id: id.to_string(),
-                fetched_at: record.fetched_at.to_string(),
-                blob: record.blob.to_string(),
-                size: record.size,
-                title: record.meta.title.clone(),
-                change: record.change.as_str(),
-                stats: self.stats.as_ref().and_then(|all| all.get(index).copied()),
-            }));
-        }
-        lines.extend(events.map(|(id, event)| event_line(id, event)));
-        lines
+    /// The revisions, in fetch-time order.
+    pub fn revisions(&self) -> impl Iterator<Item = &crate::timeline::TimelineRevision> {
+        self.entries.iter().filter_map(|entry| match entry {
+            TimelineEntry::Revision(revision) => Some(revision),
+            _ => None,
+        })
+    }
+
+    fn lines(&self) -> Vec<LogLine<'_>> {
+        let mut stats = self.stats.iter().flatten();
+        self.entries
+            .iter()
+            .filter_map(|entry| match entry {
+                TimelineEntry::Revision(revision) => {
+                    let record = &revision.record;
+                    Some(LogLine::Revision(RevisionLine {
+                        kind: "revision",
+                        seq: record.seq,
+                        id: revision.id.to_string(),
+                        fetched_at: record.fetched_at.to_string(),
+                        blob: record.blob.to_string(),
+                        size: record.size,
+                        title: record.meta.title.clone(),
+                        change: revision.change.as_str(),
+                        charset: charset_name(record),
+                        stats: stats.next().copied(),
+                    }))
+                }
+                TimelineEntry::Event(id, event) => Some(event_line(id, event)),
+                TimelineEntry::Observation(_) => None,
+            })
+            .collect()
     }
 }
 
-fn event_line(id: &Digest, event: &EventRecord) -> LogLine {
+/// The encoding a revision's bytes were read in (UTF-8 when the record
+/// names none).
+pub(crate) fn charset_name(record: &RevisionRecord) -> &str {
+    record
+        .charset
+        .as_ref()
+        .map_or(newsarc_model::Charset::UTF_8, |charset| &charset.name)
+}
+
+fn event_line(id: &Digest, event: &EventRecord) -> LogLine<'static> {
     LogLine::Event(EventLine {
         kind: event.kind.as_str(),
         id: id.to_string(),
@@ -261,29 +277,29 @@ impl Archive {
     /// An article's history, with statistics when `stat` is set.
     pub fn history_of(&self, article: &str, stat: bool) -> Result<History, ArchiveError> {
         let article = self.resolve_article(article)?;
-        let revisions = self.store.history(&article.key)?;
+        let timeline = self.timeline(article, false)?;
         let stats = if stat {
-            let mut all = Vec::with_capacity(revisions.len());
-            for (id, record) in &revisions {
-                all.push(match record.parent {
-                    Some(parent) => self.diff_revisions(&parent, id, false)?.stats,
+            let mut all = Vec::new();
+            let mut previous: Option<&RevisionId> = None;
+            for revision in timeline.revisions() {
+                all.push(match previous {
+                    Some(previous) => self.diff_revisions(previous, &revision.id, false)?.stats,
                     None => EditStats::default(),
                 });
+                previous = Some(&revision.id);
             }
             Some(all)
         } else {
             None
         };
-        let events = self.store.events(&article.key)?;
         Ok(History {
-            article,
-            revisions,
+            article: timeline.article,
+            entries: timeline.entries,
             stats,
-            events,
         })
     }
 
-    /// Writes an article's revisions and events, oldest first.
+    /// Writes an article's revisions and events, oldest fetch first.
     pub fn log(&self, options: &LogOptions, out: &mut dyn Write) -> Result<(), ArchiveError> {
         write_log(
             &self.history_of(&options.article, options.stat)?,

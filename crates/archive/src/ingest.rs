@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use newsarc_model::Millis;
 use newsarc_model::record::HttpFacts;
-use newsarc_parse::{DocumentHint, MAX_DOCUMENT_BYTES, ParseError, canonical_url, parse_document};
+use newsarc_parse::{DocumentHint, MAX_DOCUMENT_BYTES, ParseError, canonical_url, parse};
 use newsarc_store::{Added, Fetch, Outcome};
 use serde::Serialize;
 
@@ -19,6 +19,10 @@ pub const DOCUMENT_EXTENSIONS: &[&str] = &["md", "html", "htm"];
 /// before the flush that makes it durable.
 pub const FILES_PER_FLUSH: usize = 256;
 
+/// How far in the future a fetch time may lie: clocks disagree a little,
+/// but a time beyond this is a mistake (a wrong year, a wrong zone).
+pub const MAX_CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
+
 /// What `ingest` does.
 #[derive(Debug, Clone, Default)]
 pub struct IngestOptions {
@@ -27,6 +31,9 @@ pub struct IngestOptions {
     pub paths: Vec<PathBuf>,
     /// The fetch time of every file; default: each file's modification time.
     pub fetched_at: Option<Millis>,
+    /// The URL a single saved page was fetched from, for a page that names
+    /// none itself.
+    pub url: Option<String>,
     /// One JSON object per file (JSON Lines) instead of a summary.
     pub json: bool,
 }
@@ -40,8 +47,11 @@ pub struct IngestSummary {
     pub new_articles: u64,
     /// Files that made a new revision of a known article.
     pub new_revisions: u64,
-    /// Files equal to their article's latest revision.
+    /// Files equal to the revision current at their fetch time.
     pub unchanged: u64,
+    /// Files whose bytes and fetch time were already recorded: nothing was
+    /// written for them.
+    pub already_archived: u64,
     /// Files that could not be stored.
     pub failed: u64,
 }
@@ -77,8 +87,8 @@ impl Archive {
         hint: &DocumentHint,
         http: Option<HttpFacts>,
     ) -> Result<Result<Stored, FileError>, ArchiveError> {
-        let article = match parse_document(bytes, hint) {
-            Ok(article) => article,
+        let (article, charset) = match parse(bytes, hint) {
+            Ok(parsed) => (parsed.article, parsed.charset),
             Err(err) => return Ok(Err(err.into())),
         };
         let (key, canonical) = match self
@@ -98,6 +108,7 @@ impl Archive {
             text_digest: article.text_digest(),
             meta: article.meta,
             http,
+            charset: Some(charset),
         })?;
         Ok(Ok(Stored {
             article: key.to_string(),
@@ -115,14 +126,30 @@ impl Archive {
         out: &mut dyn Write,
         progress: &mut dyn Progress,
     ) -> Result<IngestSummary, ArchiveError> {
+        if let Some(at) = options.fetched_at {
+            check_fetch_time(at)?;
+        }
         let files = collect_files(&options.paths);
+        let hint = match &options.url {
+            Some(url) => {
+                crate::fetch::check_url(url)?;
+                if files.len() != 1 || options.paths.len() != 1 {
+                    return Err(ArchiveError::UrlForOneFile { files: files.len() });
+                }
+                DocumentHint {
+                    url: Some(url.clone()),
+                    ..DocumentHint::default()
+                }
+            }
+            None => DocumentHint::default(),
+        };
         progress.start(files.len() as u64);
         let mut summary = IngestSummary::default();
         let mut pending: Vec<(PathBuf, Result<Stored, FileError>)> = Vec::new();
         for (done, file) in files.into_iter().enumerate() {
             let result = match file {
                 Ok(path) => {
-                    let result = self.ingest_file(&path, options.fetched_at)?;
+                    let result = self.ingest_file(&path, options.fetched_at, &hint)?;
                     (path, result)
                 }
                 Err(path) => (path, Err(FileError::Missing)),
@@ -136,15 +163,15 @@ impl Archive {
         self.acknowledge(&mut pending, options.json, &mut summary, out)?;
         progress.finish();
         if !options.json {
-            writeln!(
+            write!(
                 out,
-                "{} files: {} new articles, {} new revisions, {} unchanged, {} failed",
-                summary.files,
-                summary.new_articles,
-                summary.new_revisions,
-                summary.unchanged,
-                summary.failed
+                "{} files: {} new articles, {} new revisions, {} unchanged, ",
+                summary.files, summary.new_articles, summary.new_revisions, summary.unchanged,
             )?;
+            if summary.already_archived > 0 {
+                write!(out, "{} already archived, ", summary.already_archived)?;
+            }
+            writeln!(out, "{} failed", summary.failed)?;
         }
         Ok(summary)
     }
@@ -153,6 +180,7 @@ impl Archive {
         &self,
         path: &Path,
         fetched_at: Option<Millis>,
+        hint: &DocumentHint,
     ) -> Result<Result<Stored, FileError>, ArchiveError> {
         let metadata = match std::fs::metadata(path) {
             Ok(metadata) => metadata,
@@ -174,17 +202,15 @@ impl Archive {
                 Err(err) => return Ok(Err(FileError::Read(err))),
             },
         };
+        if let Err(ArchiveError::FutureTime { at, now }) = check_fetch_time(fetched_at) {
+            return Ok(Err(FileError::FutureTime { at, now }));
+        }
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(err) => return Ok(Err(FileError::Read(err))),
         };
-        self.ingest_document(
-            &bytes,
-            &path.display().to_string(),
-            fetched_at,
-            &DocumentHint::default(),
-            None,
-        )
+        // The path as the user gave it: a relative path stays relative.
+        self.ingest_document(&bytes, &path.display().to_string(), fetched_at, hint, None)
     }
 
     /// Flushes the store, then reports and counts the pending files.
@@ -207,6 +233,7 @@ impl Archive {
                         Outcome::NewArticle => summary.new_articles += 1,
                         Outcome::NewRevision => summary.new_revisions += 1,
                         Outcome::Unchanged | Outcome::NotModified => summary.unchanged += 1,
+                        Outcome::AlreadyArchived => summary.already_archived += 1,
                     }
                     FileLine {
                         path: path.display().to_string(),
@@ -236,6 +263,16 @@ impl Archive {
         }
         Ok(())
     }
+}
+
+/// Refuses a fetch time someone gave (a file's, `--fetched-at`, a gRPC
+/// request's) that lies more than [`MAX_CLOCK_SKEW_MS`] ahead of now.
+pub fn check_fetch_time(at: Millis) -> Result<(), ArchiveError> {
+    let now = Millis::now();
+    if at.as_millis() > now.as_millis().saturating_add(MAX_CLOCK_SKEW_MS) {
+        return Err(ArchiveError::FutureTime { at, now });
+    }
+    Ok(())
 }
 
 /// Expands the arguments: files as given, directories walked in name order

@@ -33,6 +33,7 @@ pub mod refs;
 pub mod repair;
 pub mod report;
 pub mod show;
+pub mod timeline;
 pub mod watch;
 
 use std::path::Path;

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use newsarc_model::record::RevisionRecord;
-use newsarc_model::{Article, PublishedTime, RevisionId};
+use newsarc_model::{Article, ChangeKind, PublishedTime, RevisionId};
 use newsarc_parse::{DocumentHint, parse_document};
 use serde::Serialize;
 
@@ -26,7 +26,7 @@ pub enum ShowFormat {
 /// What `show` shows.
 #[derive(Debug, Clone, Default)]
 pub struct ShowOptions {
-    /// A revision ref (see [`Archive::resolve_revision`]).
+    /// A revision ref (see [`crate::refs::RevisionRef`]).
     pub revision: String,
     /// The output form.
     pub format: ShowFormat,
@@ -43,6 +43,9 @@ struct ShowJson<'a> {
     blob: String,
     size: u64,
     change: &'static str,
+    charset: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    charset_from: Option<&'static str>,
     text_digest: String,
     title: Option<&'a str>,
     url: &'a str,
@@ -80,6 +83,7 @@ pub(crate) fn parsed(
         bytes,
         &DocumentHint {
             url: Some(record.meta.url.clone()),
+            declared_charset: record.charset.as_ref().map(|charset| charset.name.clone()),
         },
     )
     .map_err(|source| ArchiveError::StoredDocument {
@@ -103,9 +107,11 @@ impl Archive {
             ShowFormat::Raw => Content::Raw(bytes),
             _ => Content::Text(parsed(&id, &record, &bytes)?.normalised_text()),
         };
+        let change = self.timeline_revision(id, record.clone())?.change;
         Ok(Shown {
             id,
             record,
+            change,
             content,
         })
     }
@@ -137,6 +143,8 @@ pub struct Shown {
     pub id: RevisionId,
     /// Its record.
     pub record: RevisionRecord,
+    /// How it differs from the revision before it in time.
+    pub change: ChangeKind,
     /// Its content.
     pub content: Content,
 }
@@ -150,6 +158,7 @@ pub fn write_shown(
     let Shown {
         id,
         record,
+        change,
         content,
     } = shown;
     let text = match content {
@@ -173,7 +182,9 @@ pub fn write_shown(
                     source: &record.source,
                     blob: record.blob.to_string(),
                     size: record.size,
-                    change: record.change.as_str(),
+                    change: change.as_str(),
+                    charset: crate::history::charset_name(record),
+                    charset_from: record.charset.as_ref().map(|charset| charset.from.as_str()),
                     text_digest: record.text_digest.to_string(),
                     title: record.meta.title.as_deref(),
                     url: &record.meta.url,
@@ -195,7 +206,15 @@ pub fn write_shown(
                 writeln!(out, "fetched_at  {}", record.fetched_at)?;
                 writeln!(out, "source      {}", record.source)?;
                 writeln!(out, "blob        {} ({} bytes)", record.blob, record.size)?;
-                writeln!(out, "change      {}", record.change.as_str())?;
+                writeln!(out, "change      {}", change.as_str())?;
+                if let Some(charset) = &record.charset {
+                    writeln!(
+                        out,
+                        "charset     {} ({})",
+                        charset.name,
+                        charset.from.as_str()
+                    )?;
+                }
                 writeln!(out, "title       {}", meta.title.as_deref().unwrap_or(""))?;
                 writeln!(out, "url         {}", meta.url)?;
                 for time in published_json(&meta.published) {

@@ -367,3 +367,105 @@ impl Archive {
         Ok(next)
     }
 }
+
+/// What `unwatch` did to one URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unwatched {
+    /// The URL or article as given.
+    pub given: String,
+    /// The URLs taken off the schedule (an article may have several).
+    pub urls: Vec<String>,
+    /// Why nothing was taken off, when nothing was.
+    pub error: Option<String>,
+}
+
+/// How a `watch` run went, for its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchVerdict {
+    /// Every feed and fetch answered.
+    Clean,
+    /// Some feeds or fetches failed.
+    SomeFailed,
+    /// Something was due but nothing could be fetched at all.
+    NothingFetched,
+}
+
+/// The verdict on the rounds a `watch` ran.
+pub fn watch_verdict(rounds: &[RoundSummary]) -> WatchVerdict {
+    let attempts: u64 = rounds.iter().map(|r| r.feeds + r.fetches.urls).sum();
+    let failures: u64 = rounds
+        .iter()
+        .map(|r| r.feed_errors + r.fetches.failed)
+        .sum();
+    match failures {
+        0 => WatchVerdict::Clean,
+        _ if failures == attempts => WatchVerdict::NothingFetched,
+        _ => WatchVerdict::SomeFailed,
+    }
+}
+
+impl Archive {
+    /// Takes URLs off the watch schedule: each is a URL the fetcher knows,
+    /// or an article (a URL or key) whose every known URL goes. Their
+    /// records and history stay; a later `fetch` of one puts it back.
+    pub fn unwatch(
+        &self,
+        given: &[String],
+        json_output: bool,
+        out: &mut dyn Write,
+    ) -> Result<Vec<Unwatched>, ArchiveError> {
+        let mut results = Vec::new();
+        for spec in given {
+            let mut states = Vec::new();
+            if let Some(state) = self.store.url_state(spec)? {
+                states.push(state);
+            } else if let Ok(article) = self.resolve_article(spec) {
+                for state in self.store.url_states() {
+                    let state = state?;
+                    if state.article.as_ref() == Some(&article.key) {
+                        states.push(state);
+                    }
+                }
+            }
+            let mut urls = Vec::new();
+            for mut state in states {
+                if state.next_check.is_some() {
+                    state.next_check = None;
+                    self.store.put_url_state(&state)?;
+                }
+                urls.push(state.url);
+            }
+            let error = urls.is_empty().then(|| {
+                format!("no URL or article '{spec}' is known to the fetcher (`newsarc fetch` or `watch` adds URLs)")
+            });
+            results.push(Unwatched {
+                given: spec.clone(),
+                urls,
+                error,
+            });
+        }
+        self.store.flush()?;
+        write_unwatched(&results, json_output, out)?;
+        Ok(results)
+    }
+}
+
+/// Writes what `unwatch` did (local and remote).
+pub fn write_unwatched(
+    results: &[Unwatched],
+    json_output: bool,
+    out: &mut dyn Write,
+) -> Result<(), ArchiveError> {
+    for result in results {
+        if json_output {
+            json::write_line(out, result)?;
+        } else if let Some(error) = &result.error {
+            writeln!(out, "error: {error}")?;
+        } else {
+            for url in &result.urls {
+                writeln!(out, "unwatched  {url}")?;
+            }
+        }
+    }
+    Ok(())
+}

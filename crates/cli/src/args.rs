@@ -57,6 +57,22 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Poll RSS/Atom feeds and recheck every known URL on its schedule.
     Watch(WatchArgs),
+    /// Take URLs (or every URL of an article) off the watch schedule.
+    Unwatch(UnwatchArgs),
+}
+
+/// `unwatch`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  newsarc unwatch https://www.example.org/news/2026/02/10/story\n\nThe URL's history stays; `newsarc fetch URL` puts it back on the schedule."
+)]
+pub struct UnwatchArgs {
+    /// URLs the fetcher knows, or articles (a URL or key): all their URLs.
+    #[arg(required = true, value_name = "URL")]
+    pub urls: Vec<String>,
+    /// One JSON object per URL or article given.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `repair`.
@@ -116,6 +132,9 @@ pub struct FetchSetup {
 
 /// `ingest`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  newsarc ingest examples/articles\n  newsarc ingest --fetched-at 2022-05-24T09:36:00+08:00 post.md\n  newsarc ingest --url https://www.example.org/news/1 saved-page.html\n\nRe-running an ingest adds nothing: a file whose bytes and fetch time the\narchive already holds is reported as already_archived."
+)]
 pub struct IngestArgs {
     /// Files, or directories searched recursively for *.md, *.html, *.htm.
     #[arg(required = true, value_name = "PATH")]
@@ -123,6 +142,9 @@ pub struct IngestArgs {
     /// The fetch time of every file [default: each file's modification time].
     #[arg(long, value_name = "RFC3339")]
     pub fetched_at: Option<Millis>,
+    /// The URL one saved page was fetched from, for a page that names none.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
     /// Extra article-key rules (TOML), tried before the built-in ones.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
@@ -146,8 +168,12 @@ pub struct LogArgs {
 
 /// `diff`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  newsarc diff ARTICLE          its latest revision against the one before it\n  newsarc diff ARTICLE@3        revision 3 against the one before it in time\n  newsarc diff ARTICLE@1 ARTICLE@latest\n  newsarc diff --format html --output diff.html ARTICLE@2020-10-01 ARTICLE@2020-10-02"
+)]
 pub struct DiffArgs {
-    /// The old revision (as for show), or an article: its last two revisions.
+    /// The old revision (as for show); alone, the revision compared with
+    /// the one before it in time.
     #[arg(value_name = "A")]
     pub from: String,
     /// The new revision.
@@ -179,8 +205,11 @@ pub enum DiffFormatArg {
 
 /// `show`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "REV is one of:\n  blake3:<64 hex> or an id prefix of 8+ hex digits\n  ARTICLE            its latest revision (ARTICLE is a URL or an article key)\n  ARTICLE@N          its revision number N (the seq column of `newsarc log`)\n  ARTICLE@latest     also ARTICLE@0\n  ARTICLE@2020-10-02 the revision current at the end of that day (UTC); also\n                     @2020-10, @2020-10-02T08, @20201002083000, @<RFC 3339 time>\n\nExample:\n  newsarc show --text https://www.dw.com/zh/story/a-18670177@2020-10-02"
+)]
 pub struct ShowArgs {
-    /// An id, an id prefix (8+ hex digits), ARTICLE@N, ARTICLE@latest or ARTICLE@<RFC3339 time>.
+    /// A revision (see below).
     #[arg(value_name = "REV")]
     pub revision: String,
     /// The exact stored bytes.
@@ -208,8 +237,9 @@ pub struct ArticlesArgs {
 /// `serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on (port 0: any free port; the chosen address is printed).
-    #[arg(long, default_value = "127.0.0.1:50051")]
+    /// Address to listen on, such as 127.0.0.1:50051 or localhost:50051
+    /// (port 0: any free port; the chosen address is printed).
+    #[arg(long, default_value = "127.0.0.1:50051", value_parser = listen_address)]
     pub addr: std::net::SocketAddr,
     /// Refuse Ingest.
     #[arg(long)]
@@ -240,4 +270,42 @@ pub struct JsonArg {
     /// JSON output.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A listening address: `IP:PORT`, or a host name such as `localhost:PORT`
+/// resolved to its addresses (a loopback one first).
+fn listen_address(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let addrs: Vec<std::net::SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|err| format!("'{text}' is not HOST:PORT ({err}); e.g. 127.0.0.1:50051"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|addr| addr.ip().is_loopback() && addr.is_ipv4())
+        .or_else(|| addrs.iter().find(|addr| addr.ip().is_loopback()))
+        .or_else(|| addrs.first())
+        .copied()
+        .ok_or_else(|| format!("'{text}' resolves to no address"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listen_address;
+
+    #[test]
+    fn listen_addresses_take_host_names() {
+        assert_eq!(
+            listen_address("localhost:50065").unwrap(),
+            "127.0.0.1:50065".parse().unwrap()
+        );
+        assert_eq!(
+            listen_address("[::1]:7").unwrap(),
+            "[::1]:7".parse().unwrap()
+        );
+        assert!(listen_address("localhost").is_err());
+    }
 }

@@ -7,6 +7,7 @@ mod progress;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -16,7 +17,7 @@ use newsarc::history::{ArticlesOptions, LogOptions};
 use newsarc::ingest::IngestOptions;
 use newsarc::repair::RepairOptions;
 use newsarc::show::{ShowFormat, ShowOptions};
-use newsarc::watch::WatchOptions;
+use newsarc::watch::{WatchOptions, WatchVerdict};
 use newsarc::{Archive, Progress, RepairOpening};
 use newsarc_fetch::{Fetcher, SystemClock, WatchConfig};
 use newsarc_model::Millis;
@@ -28,6 +29,8 @@ use progress::Bar;
 enum Verdict {
     Clean,
     ProblemsFound,
+    /// The job ran but could do none of its work (every fetch failed).
+    NothingDone(&'static str),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +44,11 @@ fn main() -> ExitCode {
     match result {
         Ok(Verdict::Clean) => ExitCode::SUCCESS,
         Ok(Verdict::ProblemsFound) => ExitCode::from(1),
+        Ok(Verdict::NothingDone(why)) => {
+            drop(out);
+            eprintln!("newsarc: {why}");
+            ExitCode::from(2)
+        }
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             drop(out);
@@ -196,6 +204,11 @@ fn run_remote(url: &str, command: Command, out: &mut dyn Write) -> anyhow::Resul
             Command::Stats(args) => {
                 newsarc::report::write_stats(&remote.stats().await?, args.json, out)?;
             }
+            Command::Unwatch(args) => {
+                let results = remote.unwatch(&args.urls).await?;
+                newsarc::watch::write_unwatched(&results, args.json, out)?;
+                return Ok(unwatch_verdict(&results));
+            }
             Command::Ingest(_)
             | Command::Export(_)
             | Command::Import(_)
@@ -204,7 +217,7 @@ fn run_remote(url: &str, command: Command, out: &mut dyn Write) -> anyhow::Resul
             | Command::Serve(_)
             | Command::Fetch(_)
             | Command::Watch(_) => bail!(
-                "--remote covers log, show, diff, articles and stats; ingest, verify, repair and serve work on a local store (over gRPC use the Ingest and Verify RPCs)"
+                "--remote covers log, show, diff, articles, stats and unwatch; ingest, verify, repair and serve work on a local store (over gRPC use the Ingest and Verify RPCs)"
             ),
         }
         anyhow::Ok(Verdict::Clean)
@@ -239,16 +252,24 @@ fn serve(
     newsarc_server::check_exposure(args.addr, &settings)?;
     std::fs::create_dir_all(store)
         .with_context(|| format!("cannot create the store directory {}", store.display()))?;
-    let archive = std::sync::Arc::new(Archive::open_with_cache(store, cache_bytes)?);
+    let archive = Arc::new(Archive::open_with_cache(store, cache_bytes)?);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;
         let local = listener.local_addr()?;
+        // Commands refused by the store's lock say where to ask instead.
+        archive
+            .store()
+            .announce_server(&format!("http://{local}"))?;
         writeln!(out, "newsarc: serving {} on {local}", store.display())?;
         out.flush()?;
-        newsarc_server::serve(archive, settings, listener, shutdown_signal()).await?;
+        let served =
+            newsarc_server::serve(Arc::clone(&archive), settings, listener, shutdown_signal())
+                .await;
+        archive.store().withdraw_server();
+        served?;
         anyhow::Ok(())
     })
 }
@@ -355,17 +376,32 @@ fn watch(
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let mut bar = Bar::new("watch");
-    runtime.block_on(async {
+    let rounds = runtime.block_on(async {
         tokio::select! {
             rounds = archive.watch(&fetcher, &SystemClock, &options, out, &mut bar) => {
-                rounds?;
+                anyhow::Ok(rounds?)
             }
-            () = shutdown_signal() => {}
+            // What the rounds reported before the signal is durable; a
+            // round cut short says nothing about failures.
+            () = shutdown_signal() => anyhow::Ok(Vec::new()),
         }
-        anyhow::Ok(())
     })?;
     bar.finish();
-    Ok(Verdict::Clean)
+    Ok(match newsarc::watch::watch_verdict(&rounds) {
+        WatchVerdict::Clean => Verdict::Clean,
+        WatchVerdict::SomeFailed => Verdict::ProblemsFound,
+        WatchVerdict::NothingFetched => {
+            Verdict::NothingDone("nothing could be fetched: every feed and URL due failed")
+        }
+    })
+}
+
+fn unwatch_verdict(results: &[newsarc::watch::Unwatched]) -> Verdict {
+    if results.iter().any(|result| result.error.is_some()) {
+        Verdict::ProblemsFound
+    } else {
+        Verdict::Clean
+    }
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
@@ -413,6 +449,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
             let options = IngestOptions {
                 paths: args.paths,
                 fetched_at: args.fetched_at,
+                url: args.url,
                 json: args.json,
             };
             let summary = archive.ingest(&options, out, &mut Bar::new("ingest"))?;
@@ -493,7 +530,8 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
                 &store,
                 &mut std::io::BufReader::new(file),
                 &mut Bar::new("import"),
-            )?;
+            )
+            .with_context(|| format!("cannot import {}", args.file.display()))?;
             writeln!(
                 out,
                 "imported {} entries from {} into {}; `newsarc verify` checks them",
@@ -506,6 +544,11 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         Command::Fetch(args) => fetch(&store, cache, args, out),
         Command::Watch(args) => watch(&store, cache, args, out),
         Command::Repair(args) => repair(&store, cache, args, out),
+        Command::Unwatch(args) => {
+            let archive = open_existing(&store, cache)?;
+            let results = archive.unwatch(&args.urls, args.json, out)?;
+            Ok(unwatch_verdict(&results))
+        }
         Command::Verify(args) => {
             let report =
                 open_existing(&store, cache)?.verify(args.json, out, &mut Bar::new("verify"))?;

@@ -18,6 +18,9 @@ pub fn write_json(diff: &ArticleDiff, out: &mut dyn Write) -> std::io::Result<()
 
 /// The one-line summary every renderer opens with.
 pub(crate) fn summary(diff: &ArticleDiff) -> String {
+    if diff.change == newsarc_model::ChangeKind::Unchanged {
+        return "no change: both revisions hold the same bytes".into();
+    }
     let s = &diff.stats;
     format!(
         "change: {} | sentences: {} added, {} deleted, {} edited, {} moved | chars: +{} -{}",

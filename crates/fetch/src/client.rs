@@ -81,7 +81,8 @@ impl Answer {
     }
 }
 
-/// A fetch that produced nothing to archive.
+/// A fetch that produced nothing to archive. The messages leave the URL
+/// out: every report prints it beside them.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FetchError {
@@ -93,7 +94,7 @@ pub enum FetchError {
     },
     /// No connection within the connect timeout, or no whole answer within
     /// the total timeout.
-    #[error("{url}: timed out after {seconds:.1} s")]
+    #[error("timed out after {seconds:.1} s")]
     Timeout {
         /// The URL asked for.
         url: String,
@@ -101,7 +102,7 @@ pub enum FetchError {
         seconds: f64,
     },
     /// More redirects than allowed.
-    #[error("{url}: more than {limit} redirects")]
+    #[error("more than {limit} redirects")]
     TooManyRedirects {
         /// The URL asked for.
         url: String,
@@ -109,7 +110,7 @@ pub enum FetchError {
         limit: usize,
     },
     /// The body is larger than allowed; nothing of it is kept.
-    #[error("{url}: the body is larger than the limit of {limit} bytes")]
+    #[error("the body is larger than the limit of {limit} bytes")]
     TooLarge {
         /// The URL asked for.
         url: String,
@@ -118,7 +119,7 @@ pub enum FetchError {
     },
     /// The server answered with a status that is neither a page, a 304 nor
     /// gone: a 5xx, a 429, a 403.
-    #[error("{url}: the server answered {status}")]
+    #[error("the server answered {status}")]
     Status {
         /// The URL asked for.
         url: String,
@@ -128,7 +129,7 @@ pub enum FetchError {
         retry_after: Option<Duration>,
     },
     /// Connection refused, DNS, TLS or protocol errors.
-    #[error("{url}: {reason}")]
+    #[error("{reason}")]
     Transport {
         /// The URL asked for.
         url: String,
@@ -198,7 +199,7 @@ impl Fetcher {
         if let Some(modified) = &validators.last_modified {
             request = request.header(IF_MODIFIED_SINCE, modified);
         }
-        let mut response = request.send().await.map_err(|err| self.error(url, &err))?;
+        let mut response = request.send().await.map_err(|err| self.error(url, err))?;
         let status = response.status();
         let facts = facts(url, &response);
         if status == StatusCode::NOT_MODIFIED {
@@ -226,11 +227,7 @@ impl Fetcher {
             return Err(too_large());
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|err| self.error(url, &err))?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(|err| self.error(url, err))? {
             if body.len() as u64 + chunk.len() as u64 > limit {
                 return Err(too_large());
             }
@@ -239,7 +236,7 @@ impl Fetcher {
         Ok(Answer::Page { facts, body })
     }
 
-    fn error(&self, url: &str, err: &reqwest::Error) -> FetchError {
+    fn error(&self, url: &str, err: reqwest::Error) -> FetchError {
         if err.is_timeout() {
             return FetchError::Timeout {
                 url: url.into(),
@@ -254,7 +251,8 @@ impl Fetcher {
         }
         FetchError::Transport {
             url: url.into(),
-            reason: chain(err),
+            // The URL is the report's own field; reqwest repeats it.
+            reason: chain(&err.without_url()),
         }
     }
 }
@@ -290,14 +288,17 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
-/// An error and its causes on one line: reqwest's own message is often just
-/// "error sending request".
+/// An error and its causes on one line (reqwest's own message is often
+/// just "error sending request"), each said once.
 fn chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text

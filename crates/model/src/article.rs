@@ -65,6 +65,56 @@ pub struct ArticleMeta {
     pub categories: Vec<String>,
 }
 
+/// How a document's bytes were turned into text: the encoding (its WHATWG
+/// name, such as `GBK`, `Big5`, `Shift_JIS`, `UTF-16LE`) and what said so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Charset {
+    /// The encoding's WHATWG name.
+    pub name: String,
+    /// Where the parser learnt it.
+    pub from: CharsetSource,
+}
+
+impl Charset {
+    /// The name of the encoding documents are in when nothing says otherwise.
+    pub const UTF_8: &'static str = "UTF-8";
+
+    /// True for UTF-8, which records leave out.
+    pub fn is_utf8(&self) -> bool {
+        self.name == Self::UTF_8
+    }
+}
+
+/// What told the parser a document's encoding, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CharsetSource {
+    /// A byte order mark at the start of the bytes.
+    Bom,
+    /// The `charset` of the HTTP `Content-Type` the document came with.
+    Http,
+    /// A `<meta charset>` or `<meta http-equiv="Content-Type">` tag.
+    Meta,
+    /// Nothing declared one: the bytes are UTF-8 (a damaged sequence among
+    /// many sound ones reads as U+FFFD).
+    Utf8,
+    /// Nothing declared one: guessed from the bytes (chardetng).
+    Sniffed,
+}
+
+impl CharsetSource {
+    /// The snake_case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bom => "bom",
+            Self::Http => "http",
+            Self::Meta => "meta",
+            Self::Utf8 => "utf8",
+            Self::Sniffed => "sniffed",
+        }
+    }
+}
+
 /// A parsed article: metadata plus the normalised body.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Article {
@@ -112,6 +162,10 @@ pub enum ChangeKind {
     Metadata,
     /// Only whitespace or markup noise changed: the parsed article is equal.
     Whitespace,
+    /// The same bytes as the revision it is compared with. Never stored: a
+    /// diff of a revision with itself says it, and so does a history for a
+    /// revision archived late whose bytes equal the one before it in time.
+    Unchanged,
 }
 
 impl ChangeKind {
@@ -144,6 +198,7 @@ impl ChangeKind {
             Self::Title => "title",
             Self::Metadata => "metadata",
             Self::Whitespace => "whitespace",
+            Self::Unchanged => "unchanged",
         }
     }
 }

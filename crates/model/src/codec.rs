@@ -197,6 +197,7 @@ mod tests {
         let info = StoreInfo {
             format: 1,
             created_at: Millis::from_millis(0),
+            indexes: 1,
         };
         let bytes = encode(&info).unwrap();
         assert!(matches!(

@@ -12,7 +12,7 @@
 //! assert!(digest.to_string().starts_with("blake3:"));
 //! assert_eq!(digest.to_string().parse::<Digest>()?, digest);
 //!
-//! let info = StoreInfo { format: 1, created_at: Millis::from_millis(0) };
+//! let info = StoreInfo { format: 1, created_at: Millis::from_millis(0), indexes: 1 };
 //! let bytes = codec::encode(&info)?;
 //! assert_eq!(codec::decode::<StoreInfo>(&bytes)?, info);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -24,6 +24,8 @@ mod id;
 pub mod record;
 mod time;
 
-pub use article::{Article, ArticleMeta, ChangeKind, Image, PublishedTime, TimeSource};
+pub use article::{
+    Article, ArticleMeta, ChangeKind, Charset, CharsetSource, Image, PublishedTime, TimeSource,
+};
 pub use id::{ArticleKey, DIGEST_LABEL, Digest, IdError, RevisionId};
 pub use time::{Millis, TimeError};

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ArticleKey, ArticleMeta, ChangeKind, Digest, Millis, RevisionId};
+use crate::{ArticleKey, ArticleMeta, ChangeKind, Charset, Digest, Millis, RevisionId};
 
 /// A record type that the codec can persist.
 pub trait Record: Serialize + for<'de> Deserialize<'de> {
@@ -20,6 +20,18 @@ pub struct StoreInfo {
     pub format: u32,
     /// When the store was created.
     pub created_at: Millis,
+    /// Which derived indexes the store holds: 1 (absent) for the first
+    /// set, 2 once the timeline and capture indexes were added.
+    #[serde(default = "first_indexes", skip_serializing_if = "is_first_indexes")]
+    pub indexes: u32,
+}
+
+fn first_indexes() -> u32 {
+    1
+}
+
+fn is_first_indexes(indexes: &u32) -> bool {
+    *indexes == 1
 }
 
 impl Record for StoreInfo {
@@ -107,6 +119,9 @@ pub struct RevisionRecord {
     /// their bytes and ids.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpFacts>,
+    /// The encoding the document's bytes were read in; absent for UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charset: Option<Charset>,
 }
 
 impl Record for RevisionRecord {

@@ -233,6 +233,26 @@ pub(crate) fn page_meta(page: &Html) -> PageMeta {
     }
 }
 
+/// Headings a web server puts on its listing of a directory (Apache, nginx
+/// and lighttpd say "Index of /…", Python's http.server "Directory listing
+/// for /…").
+const LISTING_HEADINGS: &[&str] = &["Index of /", "Directory listing for /"];
+
+/// Why a page is no article, when it is plainly something else: a web
+/// server's listing of a directory.
+pub(crate) fn not_an_article(page: &Html) -> Option<String> {
+    let heading = |css: &str| {
+        page.select(&selector(css))
+            .next()
+            .map(|element| normalise_text(&element.text().collect::<String>()))
+    };
+    [heading("title"), heading("h1")]
+        .into_iter()
+        .flatten()
+        .find(|text| LISTING_HEADINGS.iter().any(|start| text.starts_with(start)))
+        .map(|text| format!("it is a web server's directory listing (\"{text}\")"))
+}
+
 /// The element holding a page's article: `<article>`, else `<main>`, else
 /// `[role=main]`, else `<body>`.
 pub(crate) fn main_content(page: &Html) -> ElementRef<'_> {

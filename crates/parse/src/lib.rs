@@ -16,13 +16,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod encoding;
 mod front_matter;
 mod html;
 mod key;
 
-use newsarc_model::{Article, ArticleMeta, PublishedTime, TimeSource};
+use newsarc_model::{Article, ArticleMeta, Charset, PublishedTime, TimeSource};
 use scraper::Html;
 
+pub use encoding::charset_of_content_type;
 pub use key::{KeyError, KeyRules, canonical_url};
 
 /// Documents larger than this are refused before parsing: no news article is
@@ -35,6 +37,19 @@ pub struct DocumentHint {
     /// The URL it was fetched from, used when the document names none, and
     /// to resolve a relative canonical link.
     pub url: Option<String>,
+    /// A charset label the transport declared (the `charset` of an HTTP
+    /// `Content-Type`), or the one the archive recorded when it parses a
+    /// stored document again.
+    pub declared_charset: Option<String>,
+}
+
+/// A parsed document: the article and how its bytes were decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    /// The article.
+    pub article: Article,
+    /// The encoding its bytes were read in.
+    pub charset: Charset,
 }
 
 /// Why a document could not be parsed. Positions are 1-based lines.
@@ -47,19 +62,11 @@ pub enum ParseError {
         /// The document's size.
         size: u64,
     },
-    /// Holds NUL bytes: a binary file, not a text document.
+    /// Holds NUL characters: a binary file, not a text document.
     #[error("line {line}: NUL byte: this is a binary file, not a news document")]
     Binary {
-        /// The line of the first NUL byte.
+        /// The line of the first NUL character.
         line: usize,
-    },
-    /// Not valid UTF-8.
-    #[error("line {line}: invalid UTF-8 at byte {offset}")]
-    NotUtf8 {
-        /// The line of the first bad byte.
-        line: usize,
-        /// Its byte offset.
-        offset: usize,
     },
     /// Front matter opened with `---` but never closed.
     #[error("line 1: front matter opened with '---' is never closed")]
@@ -84,6 +91,13 @@ pub enum ParseError {
     /// No text and no image in the body.
     #[error("the article body is empty: no paragraph and no image")]
     EmptyBody,
+    /// A page that is no article at all, such as a web server's listing of
+    /// a directory.
+    #[error("not an article: {reason}")]
+    NotAnArticle {
+        /// What it is instead.
+        reason: String,
+    },
     /// HTML nested so deeply that building its tree would take minutes.
     #[error("line {line}: HTML nested {depth} elements deep, too deep to parse in bounded time")]
     TooDeep {
@@ -94,24 +108,27 @@ pub enum ParseError {
     },
 }
 
-/// Parses a document. The raw bytes are never altered here: normalisation
-/// only shapes the [`Article`] used for comparison and display.
+/// Parses a document. The raw bytes are never altered here: decoding and
+/// normalisation only shape the [`Article`] used for comparison and display.
 pub fn parse_document(bytes: &[u8], hint: &DocumentHint) -> Result<Article, ParseError> {
+    parse(bytes, hint).map(|parsed| parsed.article)
+}
+
+/// Like [`parse_document`], also saying which encoding the bytes were in.
+pub fn parse(bytes: &[u8], hint: &DocumentHint) -> Result<Parsed, ParseError> {
     if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
         return Err(ParseError::TooLarge {
             size: bytes.len() as u64,
         });
     }
-    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+    let tld = hint.url.as_deref().and_then(top_level_domain);
+    let decoded = encoding::decode(bytes, hint.declared_charset.as_deref(), tld.as_deref());
+    let text = decoded.text.as_str();
+    if let Some(offset) = text.find('\0') {
         return Err(ParseError::Binary {
-            line: line_of(bytes, offset),
+            line: line_of(text, offset),
         });
     }
-    let text = std::str::from_utf8(bytes).map_err(|err| ParseError::NotUtf8 {
-        line: line_of(bytes, err.valid_up_to()),
-        offset: err.valid_up_to(),
-    })?;
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     if text.starts_with("---\r") && !text.contains('\n') {
         return Err(ParseError::CarriageReturnLines);
     }
@@ -123,11 +140,21 @@ pub fn parse_document(bytes: &[u8], hint: &DocumentHint) -> Result<Article, Pars
     if article.paragraphs.is_empty() && article.images.is_empty() {
         return Err(ParseError::EmptyBody);
     }
-    Ok(article)
+    Ok(Parsed {
+        article,
+        charset: decoded.charset,
+    })
 }
 
-fn line_of(bytes: &[u8], offset: usize) -> usize {
-    bytes[..offset.min(bytes.len())]
+/// The last label of a URL's host, lower case, for the encoding guess.
+fn top_level_domain(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let host = url.host_str()?;
+    Some(host.rsplit('.').next()?.to_ascii_lowercase())
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
         .iter()
         .filter(|&&b| b == b'\n')
         .count()
@@ -138,6 +165,9 @@ fn line_of(bytes: &[u8], offset: usize) -> usize {
 fn parse_page(text: &str, hint: &DocumentHint) -> Result<Article, ParseError> {
     html::check_nesting(text, 1)?;
     let page = Html::parse_document(text);
+    if let Some(reason) = html::not_an_article(&page) {
+        return Err(ParseError::NotAnArticle { reason });
+    }
     let meta = html::page_meta(&page);
     let url = match (&meta.url, &hint.url) {
         (Some(url), Some(base)) => url::Url::parse(base)
@@ -187,6 +217,7 @@ mod tests {
             <body><nav>Menu</nav><article><h1>Story</h1><p>Text.</p></article></body></html>"#;
         let hint = DocumentHint {
             url: Some("https://example.org/x?utm_source=feed".into()),
+            ..DocumentHint::default()
         };
         let article = parse_document(page.as_bytes(), &hint).unwrap();
         assert_eq!(article.meta.title.as_deref(), Some("Story"));
@@ -215,14 +246,30 @@ mod tests {
     }
 
     #[test]
-    fn binary_and_non_utf8_input_name_the_line() {
+    fn binary_input_names_the_line() {
         assert_eq!(
             parse_document(b"a\nb\0", &DocumentHint::default()),
             Err(ParseError::Binary { line: 2 })
         );
-        assert_eq!(
-            parse_document(b"ok\n\n\xff", &DocumentHint::default()),
-            Err(ParseError::NotUtf8 { line: 3, offset: 4 })
-        );
+    }
+
+    #[test]
+    fn directory_listings_are_not_articles() {
+        for page in [
+            "<html><head><title>Index of /news</title></head><body><h1>Index of /news</h1><ul><li><a href=\"a.html\">a.html</a></li></ul></body></html>",
+            "<html><title>Directory listing for /</title><body><h1>Directory listing for /</h1><hr><ul><li><a href=\"x/\">x/</a></li></ul></body></html>",
+        ] {
+            let hint = DocumentHint {
+                url: Some("http://127.0.0.1/news/".into()),
+                ..DocumentHint::default()
+            };
+            assert!(
+                matches!(
+                    parse_document(page.as_bytes(), &hint),
+                    Err(ParseError::NotAnArticle { .. })
+                ),
+                "{page}"
+            );
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! Conversions between newsarc's types and the protocol's.
 
+use newsarc::timeline::TimelineRevision;
 use newsarc_model::record::{
     ArticleRecord, EventKind, EventRecord, HttpFacts, ObservationRecord, RevisionRecord,
 };
-use newsarc_model::{Digest, Millis, RevisionId};
+use newsarc_model::{ChangeKind, Charset, CharsetSource, Digest, Millis, RevisionId};
 use prost_types::Timestamp;
 
 use crate::pb;
@@ -46,8 +47,15 @@ pub fn revision_id(id: &RevisionId) -> pb::Digest {
     digest(&id.0)
 }
 
-/// A revision's metadata (text and raw bytes are added by the caller).
-pub fn revision(id: &RevisionId, record: &RevisionRecord) -> pb::Revision {
+/// A revision in a timeline, with its change against the one before it in
+/// time (text and raw bytes are added by the caller).
+pub fn timeline_revision(revision: &TimelineRevision) -> pb::Revision {
+    self::revision(&revision.id, &revision.record, revision.change)
+}
+
+/// A revision's metadata, with `change` as its timeline says (text and raw
+/// bytes are added by the caller).
+pub fn revision(id: &RevisionId, record: &RevisionRecord, change: ChangeKind) -> pb::Revision {
     let meta = &record.meta;
     pb::Revision {
         id: Some(revision_id(id)),
@@ -58,7 +66,7 @@ pub fn revision(id: &RevisionId, record: &RevisionRecord) -> pb::Revision {
         source: record.source.clone(),
         blob: Some(digest(&record.blob)),
         size: record.size,
-        change: record.change.as_str().to_owned(),
+        change: change.as_str().to_owned(),
         title: meta.title.clone().unwrap_or_default(),
         url: meta.url.clone(),
         canonical_url: record.canonical_url.clone(),
@@ -77,6 +85,16 @@ pub fn revision(id: &RevisionId, record: &RevisionRecord) -> pb::Revision {
         text: String::new(),
         raw: Vec::new(),
         http: record.http.as_ref().map(http),
+        charset: record
+            .charset
+            .as_ref()
+            .map_or(Charset::UTF_8, |charset| &charset.name)
+            .to_owned(),
+        charset_from: record
+            .charset
+            .as_ref()
+            .map(|charset| charset.from.as_str().to_owned())
+            .unwrap_or_default(),
     }
 }
 
@@ -148,11 +166,11 @@ pub fn article(record: &ArticleRecord) -> pb::ArticleSummary {
 }
 
 /// A link to a revision.
-pub fn link(id: &RevisionId, record: &RevisionRecord) -> pb::RevisionLink {
+pub fn link(revision: &TimelineRevision) -> pb::RevisionLink {
     pb::RevisionLink {
-        id: Some(revision_id(id)),
-        seq: record.seq,
-        fetched_at: Some(timestamp(record.fetched_at)),
+        id: Some(revision_id(&revision.id)),
+        seq: revision.record.seq,
+        fetched_at: Some(timestamp(revision.record.fetched_at)),
     }
 }
 
@@ -242,21 +260,60 @@ fn optional(text: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
-fn change_back(text: &str) -> Result<newsarc_model::ChangeKind, MalformedAnswer> {
-    use newsarc_model::ChangeKind;
+fn change_back(text: &str) -> Result<ChangeKind, MalformedAnswer> {
     [
         ChangeKind::New,
         ChangeKind::Body,
         ChangeKind::Title,
         ChangeKind::Metadata,
         ChangeKind::Whitespace,
+        ChangeKind::Unchanged,
     ]
     .into_iter()
     .find(|kind| kind.as_str() == text)
     .ok_or_else(|| malformed(format!("unknown change kind '{text}'")))
 }
 
-/// A revision read back from the protocol.
+fn charset_back(revision: &pb::Revision) -> Result<Option<Charset>, MalformedAnswer> {
+    if revision.charset.is_empty() || revision.charset == Charset::UTF_8 {
+        return Ok(None);
+    }
+    let from = [
+        CharsetSource::Bom,
+        CharsetSource::Http,
+        CharsetSource::Meta,
+        CharsetSource::Utf8,
+        CharsetSource::Sniffed,
+    ]
+    .into_iter()
+    .find(|from| from.as_str() == revision.charset_from)
+    .ok_or_else(|| {
+        malformed(format!(
+            "unknown charset source '{}'",
+            revision.charset_from
+        ))
+    })?;
+    Ok(Some(Charset {
+        name: revision.charset.clone(),
+        from,
+    }))
+}
+
+/// A revision read back from the protocol, with its change against the one
+/// before it in time.
+pub fn timeline_revision_back(
+    revision: &pb::Revision,
+) -> Result<TimelineRevision, MalformedAnswer> {
+    let (id, record) = revision_back(revision)?;
+    Ok(TimelineRevision {
+        id,
+        change: record.change,
+        record,
+    })
+}
+
+/// A revision read back from the protocol (its `change` is the one the
+/// server's timeline gives).
 pub fn revision_back(
     revision: &pb::Revision,
 ) -> Result<(RevisionId, RevisionRecord), MalformedAnswer> {
@@ -303,6 +360,7 @@ pub fn revision_back(
         text_digest: digest_back("text_digest", revision.text_digest.as_ref())?,
         change,
         http: revision.http.as_ref().map(http_back).transpose()?,
+        charset: charset_back(revision)?,
     };
     Ok((RevisionId(digest_back("id", revision.id.as_ref())?), record))
 }

@@ -7,6 +7,7 @@ use newsarc::diff::DiffOptions;
 use newsarc::history::History;
 use newsarc::report::Stats;
 use newsarc::show::{Content, ShowFormat, Shown};
+use newsarc::timeline::TimelineEntry;
 use newsarc_diff::{ArticleDiff, EditStats};
 use newsarc_model::record::ArticleRecord;
 use tonic::transport::Channel;
@@ -18,13 +19,23 @@ use crate::pb::{self, archive_client::ArchiveClient, revision_ref::Target};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RemoteError {
-    /// The server could not be reached.
-    #[error("cannot reach the newsarc server at {url}: {source}")]
-    Connect {
-        /// The URL given.
+    /// The address is not one a client can connect to.
+    #[error(
+        "'{url}' is not a server address: {reason} (e.g. http://127.0.0.1:50051 or 127.0.0.1:50051)"
+    )]
+    BadAddress {
+        /// What was given.
         url: String,
-        /// The transport's reason.
-        source: tonic::transport::Error,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The server could not be reached.
+    #[error("cannot reach the newsarc server at {url}: {reason}")]
+    Connect {
+        /// The URL connected to.
+        url: String,
+        /// The transport's reason, in a few words.
+        reason: String,
     },
     /// The server answered with an error.
     #[error("the server says: {} ({:?})", .0.message(), .0.code())]
@@ -32,14 +43,12 @@ pub enum RemoteError {
     /// The answer could not be read.
     #[error(transparent)]
     Malformed(#[from] MalformedAnswer),
-    /// `diff ARTICLE` on an article with one revision.
-    #[error("article {0} has only one revision: nothing to compare it with")]
-    NothingToCompare(String),
 }
 
 /// A connection to a `newsarc serve`.
 pub struct Remote {
     client: ArchiveClient<Channel>,
+    url: String,
 }
 
 fn id_ref(spec: &str) -> Option<pb::RevisionRef> {
@@ -48,31 +57,79 @@ fn id_ref(spec: &str) -> Option<pb::RevisionRef> {
     })
 }
 
+/// `host:port` as people type it, or a full `http://` URL.
+pub fn server_url(given: &str) -> Result<String, RemoteError> {
+    let given = given.trim();
+    let url = if given.contains("://") {
+        given.to_owned()
+    } else {
+        format!("http://{given}")
+    };
+    let bad = |reason: &str| RemoteError::BadAddress {
+        url: given.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let parsed: tonic::codegen::http::Uri = url.parse().map_err(|_| bad("it is not a URL"))?;
+    match parsed.scheme_str() {
+        Some("http" | "https") => {}
+        _ => return Err(bad("the scheme must be http or https")),
+    }
+    if parsed.host().is_none_or(str::is_empty) {
+        return Err(bad("it names no host"));
+    }
+    Ok(url)
+}
+
+/// A transport failure in a few plain words: the innermost cause says what
+/// happened ("Connection refused"), the layers above it only that
+/// something did.
+fn transport_reason(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost = err;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+    }
+    let text = innermost.to_string();
+    if text.contains("frame") || text.contains("h2") || text.contains("HTTP/2") {
+        "it does not speak gRPC (HTTP/2); is that the address `newsarc serve` printed?".into()
+    } else {
+        text
+    }
+}
+
 impl Remote {
-    /// Connects to `url` (e.g. `http://127.0.0.1:50051`).
+    /// Connects to `url` (`http://127.0.0.1:50051`, or `127.0.0.1:50051`).
     pub async fn connect(url: &str) -> Result<Self, RemoteError> {
-        let client = ArchiveClient::connect(url.to_owned())
-            .await
-            .map_err(|source| RemoteError::Connect {
-                url: url.to_owned(),
-                source,
-            })?;
+        let url = server_url(url)?;
+        let client =
+            ArchiveClient::connect(url.clone())
+                .await
+                .map_err(|err| RemoteError::Connect {
+                    url: url.clone(),
+                    reason: transport_reason(&err),
+                })?;
         Ok(Self {
             client: client.max_decoding_message_size(usize::MAX),
+            url,
         })
     }
 
-    async fn all_revisions(&mut self, article: &str) -> Result<Vec<pb::Revision>, RemoteError> {
-        Ok(self.all_history(article).await?.0)
+    /// A call's failure: a transport failure (the server went, or never
+    /// spoke gRPC) reads as one plain line.
+    fn failed(&self, status: tonic::Status) -> RemoteError {
+        if status.code() == tonic::Code::Unknown || status.code() == tonic::Code::Unavailable {
+            if let Some(source) = std::error::Error::source(&status) {
+                return RemoteError::Connect {
+                    url: self.url.clone(),
+                    reason: transport_reason(source),
+                };
+            }
+        }
+        RemoteError::Status(status)
     }
 
-    /// An article's revisions (in chain order) and events (in time order).
-    async fn all_history(
-        &mut self,
-        article: &str,
-    ) -> Result<(Vec<pb::Revision>, Vec<pb::ArticleEvent>), RemoteError> {
-        let mut revisions = Vec::new();
-        let mut events = Vec::new();
+    /// An article's revisions and events in the server's timeline order.
+    async fn all_entries(&mut self, article: &str) -> Result<Vec<TimelineEntry>, RemoteError> {
+        let mut entries = Vec::new();
         let mut page_token = String::new();
         loop {
             let page = self
@@ -84,23 +141,26 @@ impl Remote {
                     view: pb::RevisionView::Full.into(),
                     ..Default::default()
                 })
-                .await?
+                .await
+                .map_err(|status| self.failed(status))?
                 .into_inner();
             for entry in page.entries {
                 match entry.entry {
-                    Some(pb::history_entry::Entry::Revision(revision)) => revisions.push(revision),
-                    Some(pb::history_entry::Entry::Event(event)) => events.push(event),
+                    Some(pb::history_entry::Entry::Revision(revision)) => entries.push(
+                        TimelineEntry::Revision(convert::timeline_revision_back(&revision)?),
+                    ),
+                    Some(pb::history_entry::Entry::Event(event)) => {
+                        let (id, event) = convert::event_back(&event)?;
+                        entries.push(TimelineEntry::Event(id, event));
+                    }
                     _ => {}
                 }
             }
             if page.next_page_token.is_empty() {
-                break;
+                return Ok(entries);
             }
             page_token = page.next_page_token;
         }
-        // The server lists by time; `log` shows the chain's order.
-        revisions.sort_by_key(|r| r.seq);
-        Ok((revisions, events))
     }
 
     /// Every article, in key order.
@@ -123,7 +183,8 @@ impl Remote {
                     page_token,
                     ..Default::default()
                 })
-                .await?
+                .await
+                .map_err(|status| self.failed(status))?
                 .into_inner();
             for article in &page.articles {
                 articles.push(convert::article_back(article)?);
@@ -137,10 +198,13 @@ impl Remote {
 
     /// An article's history, as `log` shows it.
     pub async fn history(&mut self, article: &str, stat: bool) -> Result<History, RemoteError> {
-        let (revisions, events) = self.all_history(article).await?;
-        let key = revisions
-            .first()
-            .map(|r| r.article_key.clone())
+        let entries = self.all_entries(article).await?;
+        let key = entries
+            .iter()
+            .find_map(|entry| match entry {
+                TimelineEntry::Revision(revision) => Some(revision.record.article.to_string()),
+                _ => None,
+            })
             .ok_or_else(|| tonic::Status::not_found(format!("no article '{article}'")))?;
         let record = self
             .articles_with_prefix(&key)
@@ -148,35 +212,27 @@ impl Remote {
             .into_iter()
             .find(|a| a.key.as_str() == key)
             .ok_or_else(|| tonic::Status::not_found(format!("no article '{key}'")))?;
-        let revisions = revisions
-            .iter()
-            .map(convert::revision_back)
-            .collect::<Result<Vec<_>, _>>()?;
         let stats = if stat {
-            let mut all = Vec::with_capacity(revisions.len());
-            for (id, record) in &revisions {
-                all.push(match record.parent {
-                    Some(parent) => {
-                        self.diff_ids(&parent.to_string(), &id.to_string(), false)
-                            .await?
-                            .stats
-                    }
-                    None => EditStats::default(),
-                });
+            let mut all = Vec::new();
+            let mut previous: Option<String> = None;
+            for entry in &entries {
+                if let TimelineEntry::Revision(revision) = entry {
+                    let id = revision.id.to_string();
+                    all.push(match &previous {
+                        Some(previous) => self.diff_ids(previous, Some(&id), false).await?.stats,
+                        None => EditStats::default(),
+                    });
+                    previous = Some(id);
+                }
             }
             Some(all)
         } else {
             None
         };
-        let events = events
-            .iter()
-            .map(convert::event_back)
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(History {
             article: record,
-            revisions,
+            entries,
             stats,
-            events,
         })
     }
 
@@ -194,12 +250,14 @@ impl Remote {
                 include_text: !raw,
                 include_raw: raw,
             })
-            .await?
+            .await
+            .map_err(|status| self.failed(status))?
             .into_inner();
-        let (id, record) = convert::revision_back(&answer)?;
+        let revision = convert::timeline_revision_back(&answer)?;
         Ok(Shown {
-            id,
-            record,
+            id: revision.id,
+            record: revision.record,
+            change: revision.change,
             content: if raw {
                 Content::Raw(answer.raw)
             } else {
@@ -211,43 +269,61 @@ impl Remote {
     async fn diff_ids(
         &mut self,
         from: &str,
-        to: &str,
+        to: Option<&str>,
         raw: bool,
     ) -> Result<ArticleDiff, RemoteError> {
         let answer = self
             .client
             .diff(pb::DiffRequest {
                 from: id_ref(from),
-                to: id_ref(to),
+                to: to.and_then(id_ref),
                 format: pb::DiffRendering::Unspecified as i32,
                 raw,
             })
-            .await?
+            .await
+            .map_err(|status| self.failed(status))?
             .into_inner();
         Ok(convert::diff_back(answer)?)
     }
 
     /// The diff `newsarc diff` would compute.
     pub async fn diff(&mut self, options: &DiffOptions) -> Result<ArticleDiff, RemoteError> {
-        match &options.to {
-            Some(to) => self.diff_ids(&options.from, to, options.raw).await,
-            None => {
-                let revisions = self.all_revisions(&options.from).await?;
-                match revisions.as_slice() {
-                    [.., old, new] => {
-                        let (old, new) = (old.id.clone(), new.id.clone());
-                        let text = |d: Option<pb::Digest>| d.map(|d| d.text).unwrap_or_default();
-                        self.diff_ids(&text(old), &text(new), options.raw).await
-                    }
-                    _ => Err(RemoteError::NothingToCompare(options.from.clone())),
-                }
-            }
-        }
+        self.diff_ids(&options.from, options.to.as_deref(), options.raw)
+            .await
+    }
+
+    /// Takes URLs off the server's watch schedule.
+    pub async fn unwatch(
+        &mut self,
+        urls: &[String],
+    ) -> Result<Vec<newsarc::watch::Unwatched>, RemoteError> {
+        let answer = self
+            .client
+            .unwatch(pb::UnwatchRequest {
+                urls: urls.to_vec(),
+            })
+            .await
+            .map_err(|status| self.failed(status))?
+            .into_inner();
+        Ok(answer
+            .results
+            .into_iter()
+            .map(|result| newsarc::watch::Unwatched {
+                given: result.given,
+                urls: result.urls,
+                error: (!result.error.is_empty()).then_some(result.error),
+            })
+            .collect())
     }
 
     /// The store's figures.
     pub async fn stats(&mut self) -> Result<Stats, RemoteError> {
-        let stats = self.client.stats(pb::StatsRequest {}).await?.into_inner();
+        let stats = self
+            .client
+            .stats(pb::StatsRequest {})
+            .await
+            .map_err(|status| self.failed(status))?
+            .into_inner();
         Ok(Stats {
             articles: stats.articles,
             revisions: stats.revisions,
@@ -257,5 +333,25 @@ impl Remote {
             raw_bytes: stats.raw_bytes,
             stored_bytes: stats.stored_bytes,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_people_type() {
+        assert_eq!(
+            server_url("127.0.0.1:50051").unwrap(),
+            "http://127.0.0.1:50051"
+        );
+        assert_eq!(server_url("localhost:1").unwrap(), "http://localhost:1");
+        assert_eq!(
+            server_url("https://archive.example:443").unwrap(),
+            "https://archive.example:443"
+        );
+        assert!(server_url("ftp://x:1").is_err());
+        assert!(server_url("").is_err());
     }
 }

@@ -6,11 +6,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use newsarc::Archive;
+use newsarc::refs::RevisionRef;
+use newsarc::timeline::TimelineEntry;
 use newsarc_diff::render::{write_html, write_unified};
 use newsarc_model::record::RevisionRecord;
 use newsarc_model::{Digest, Millis, RevisionId};
 use newsarc_parse::DocumentHint;
-use newsarc_store::{LogEntry, Outcome, keys};
+use newsarc_store::{LogEntry, Outcome};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
@@ -78,7 +80,8 @@ fn time_field(
         .map_err(Status::from)
 }
 
-/// Finds the revision a `RevisionRef` names.
+/// Finds the revision a `RevisionRef` names, through the facade's one
+/// parser of references.
 fn resolve(
     archive: &Archive,
     field: &'static str,
@@ -88,36 +91,29 @@ fn resolve(
     let target = reference
         .and_then(|r| r.target.as_ref())
         .ok_or_else(|| RequestError::invalid(field, "no revision named"))?;
-    match target {
-        Target::Id(id) => archive.resolve_revision(id).map_err(archive_status),
-        Target::ArticleSeq(at) => {
-            let article = archive
-                .resolve_article(&at.article)
-                .map_err(archive_status)?;
-            let history = archive
-                .store()
-                .history(&article.key)
-                .map_err(|err| store_status(&err))?;
-            let found = if at.seq == 0 {
-                history.into_iter().last()
-            } else {
-                history.into_iter().find(|(_, r)| r.seq == at.seq)
-            };
-            found.ok_or_else(|| {
-                Status::not_found(format!(
-                    "article {} has no revision {}",
-                    article.key, at.seq
-                ))
-            })
-        }
+    let reference = match target {
+        Target::Id(spec) => RevisionRef::parse(spec).map_err(archive_status)?,
+        Target::ArticleSeq(at) if at.seq == 0 => RevisionRef::Latest(at.article.clone()),
+        Target::ArticleSeq(at) => RevisionRef::Seq(at.article.clone(), at.seq),
         Target::AsOf(at) => {
             let time = time_field(field, at.time.as_ref())?
                 .ok_or_else(|| RequestError::invalid(field, "as_of needs a time"))?;
-            archive
-                .resolve_revision(&format!("{}@{time}", at.article))
-                .map_err(archive_status)
+            RevisionRef::AsOf(at.article.clone(), time)
         }
-    }
+    };
+    archive.resolve(&reference).map_err(archive_status)
+}
+
+/// A revision as the protocol sends it, with its change in the timeline.
+fn revision_message(
+    archive: &Archive,
+    id: RevisionId,
+    record: RevisionRecord,
+) -> Result<pb::Revision, Status> {
+    let revision = archive
+        .timeline_revision(id, record)
+        .map_err(archive_status)?;
+    Ok(convert::timeline_revision(&revision))
 }
 
 impl ArchiveService {
@@ -133,7 +129,7 @@ impl ArchiveService {
         }
     }
 
-    fn check_write_access(&self, request: &Request<pb::IngestRequest>) -> Result<(), Status> {
+    fn check_write_access<T>(&self, request: &Request<T>) -> Result<(), Status> {
         if self.settings.read_only {
             return Err(RequestError::ReadOnly.into());
         }
@@ -151,6 +147,11 @@ impl ArchiveService {
                 return Err(RequestError::PermissionDenied.into());
             }
         }
+        Ok(())
+    }
+
+    fn check_ingest(&self, request: &Request<pb::IngestRequest>) -> Result<(), Status> {
+        self.check_write_access(request)?;
         let size = request.get_ref().document.len();
         if size > self.settings.max_message_bytes {
             return Err(RequestError::TooLarge {
@@ -169,10 +170,12 @@ impl pb::archive_server::Archive for ArchiveService {
         &self,
         request: Request<pb::IngestRequest>,
     ) -> Result<Response<pb::IngestResponse>, Status> {
-        self.check_write_access(&request)?;
+        self.check_ingest(&request)?;
         let request = request.into_inner();
         let fetched_at =
             time_field("fetched_at", request.fetched_at.as_ref())?.unwrap_or_else(Millis::now);
+        newsarc::ingest::check_fetch_time(fetched_at)
+            .map_err(|err| RequestError::invalid("fetched_at", err.to_string()))?;
         let archive = Arc::clone(&self.archive);
         let histories = Arc::clone(&self.histories);
         let response = blocking(move || {
@@ -183,6 +186,7 @@ impl pb::archive_server::Archive for ArchiveService {
                 .to_owned();
             let hint = DocumentHint {
                 url: (!request.source_url.is_empty()).then(|| request.source_url.clone()),
+                ..DocumentHint::default()
             };
             let stored = archive
                 .ingest_document(&request.document, &source, fetched_at, &hint, None)
@@ -198,13 +202,17 @@ impl pb::archive_server::Archive for ArchiveService {
                     Outcome::NewArticle => pb::IngestOutcome::NewArticle,
                     Outcome::NewRevision => pb::IngestOutcome::NewRevision,
                     Outcome::Unchanged | Outcome::NotModified => pb::IngestOutcome::Unchanged,
+                    Outcome::AlreadyArchived => pb::IngestOutcome::AlreadyArchived,
                 } as i32,
                 blob_digest: Some(convert::digest(&stored.added.blob)),
                 seq: stored.added.seq,
             })
         })
         .await?;
-        if response.outcome != pb::IngestOutcome::Unchanged as i32 {
+        if matches!(
+            pb::IngestOutcome::try_from(response.outcome),
+            Ok(pb::IngestOutcome::NewArticle | pb::IngestOutcome::NewRevision)
+        ) {
             // Nobody listening is fine.
             let _ = self.changes.send(());
         }
@@ -219,11 +227,12 @@ impl pb::archive_server::Archive for ArchiveService {
         let request = request.into_inner();
         blocking(move || {
             let (id, record) = resolve(&archive, "revision", request.revision.as_ref())?;
-            let mut revision = convert::revision(&id, &record);
+            let blob = record.blob;
+            let mut revision = revision_message(&archive, id, record)?;
             if request.include_text || request.include_raw {
                 let bytes = archive
                     .store()
-                    .blob(&record.blob)
+                    .blob(&blob)
                     .map_err(|err| store_status(&err))?;
                 if request.include_text {
                     revision.text = archive
@@ -249,28 +258,15 @@ impl pb::archive_server::Archive for ArchiveService {
         quick(move || {
             let time = time_field("time", request.time.as_ref())?
                 .ok_or_else(|| RequestError::invalid("time", "a time is required"))?;
-            let article = archive
-                .resolve_article(&request.article)
+            let closest = archive
+                .closest(&request.article, time)
                 .map_err(archive_status)?;
-            let mut history = archive
-                .store()
-                .history(&article.key)
-                .map_err(|err| store_status(&err))?;
-            history.sort_by_key(|(_, r)| (r.fetched_at, r.seq));
-            let current = history
-                .iter()
-                .rposition(|(_, r)| r.fetched_at <= time)
-                .unwrap_or(0);
-            let link = |index: usize| history.get(index).map(|(id, r)| convert::link(id, r));
-            let (id, record) = history.get(current).ok_or_else(|| {
-                Status::not_found(format!("article {} has no revision", article.key))
-            })?;
             Ok(Response::new(pb::GetClosestResponse {
-                current: Some(convert::revision(id, record)),
-                first: link(0),
-                prev: current.checked_sub(1).and_then(link),
-                next: link(current + 1),
-                last: link(history.len() - 1),
+                current: Some(convert::timeline_revision(&closest.current)),
+                first: Some(convert::link(&closest.first)),
+                prev: closest.prev.as_ref().map(convert::link),
+                next: closest.next.as_ref().map(convert::link),
+                last: Some(convert::link(&closest.last)),
             }))
         })
     }
@@ -311,36 +307,33 @@ impl pb::archive_server::Archive for ArchiveService {
                     let article = archive
                         .resolve_article(&request.article)
                         .map_err(archive_status)?;
-                    let store = archive.store();
-                    let mut entries = Vec::new();
-                    for (id, record) in store
-                        .history(&article.key)
-                        .map_err(|err| store_status(&err))?
-                    {
-                        let revision = convert::revision(&id, &record);
-                        entries.push((
-                            record.fetched_at,
-                            0,
-                            pb::HistoryEntry {
-                                entry: Some(pb::history_entry::Entry::Revision(revision)),
-                            },
-                        ));
-                    }
-                    for (id, event) in store
-                        .events(&article.key)
-                        .map_err(|err| store_status(&err))?
-                    {
-                        let event_entry = convert::event(&id, &event);
-                        entries.push((
-                            event.at,
-                            1,
-                            pb::HistoryEntry {
-                                entry: Some(pb::history_entry::Entry::Event(event_entry)),
-                            },
-                        ));
-                    }
+                    let timeline = archive.timeline(article, false).map_err(archive_status)?;
+                    let entries = timeline
+                        .entries
+                        .iter()
+                        .filter_map(|entry| {
+                            let message = match entry {
+                                TimelineEntry::Revision(revision) => {
+                                    pb::history_entry::Entry::Revision(convert::timeline_revision(
+                                        revision,
+                                    ))
+                                }
+                                TimelineEntry::Event(id, event) => {
+                                    pb::history_entry::Entry::Event(convert::event(id, event))
+                                }
+                                TimelineEntry::Observation(_) => return None,
+                            };
+                            Some((
+                                entry.at(),
+                                history_rank(entry),
+                                pb::HistoryEntry {
+                                    entry: Some(message),
+                                },
+                            ))
+                        })
+                        .collect();
                     let history = Arc::new(History {
-                        key: article.key,
+                        key: timeline.article.key,
                         entries,
                     });
                     histories.insert(&request.article, generation, Arc::clone(&history));
@@ -381,7 +374,7 @@ impl pb::archive_server::Archive for ArchiveService {
                     if in_range(observation.fetched_at) {
                         entries.push((
                             observation.fetched_at,
-                            2,
+                            history_rank(&TimelineEntry::Observation(observation.clone())),
                             pb::HistoryEntry {
                                 entry: Some(pb::history_entry::Entry::Observation(
                                     convert::observation(&observation),
@@ -391,9 +384,9 @@ impl pb::archive_server::Archive for ArchiveService {
                     }
                 }
             }
-            // Stable: revisions keep their chain order at equal times; a
-            // reappearance comes before the fetch that showed it.
-            entries.sort_by_key(|(time, kind, _)| (*time, *kind));
+            // Stable: the timeline's order at equal times, observations
+            // after the revisions they saw.
+            entries.sort_by_key(|(time, rank, _)| (*time, *rank));
             let total = entries.len();
             let page: Vec<pb::HistoryEntry> = entries
                 .into_iter()
@@ -462,8 +455,13 @@ impl pb::archive_server::Archive for ArchiveService {
         let archive = Arc::clone(&self.archive);
         let request = request.into_inner();
         blocking(move || {
-            let (from, _) = resolve(&archive, "from", request.from.as_ref())?;
-            let (to, _) = resolve(&archive, "to", request.to.as_ref())?;
+            let (from, from_record) = resolve(&archive, "from", request.from.as_ref())?;
+            let (from, to) = match request.to.as_ref() {
+                Some(to) => (from, resolve(&archive, "to", Some(to))?.0),
+                None => archive
+                    .with_previous(from, &from_record)
+                    .map_err(archive_status)?,
+            };
             let diff = archive
                 .diff_revisions(&from, &to, request.raw)
                 .map_err(archive_status)?;
@@ -499,11 +497,7 @@ impl pb::archive_server::Archive for ArchiveService {
                         RequestError::invalid("digest", err.to_string())
                     })?;
             let store = archive.store();
-            let present = store
-                .engine()
-                .get(&keys::blob(&digest))
-                .map_err(|err| store_status(&err.into()))?
-                .is_some();
+            let present = store.has_blob(&digest).map_err(|err| store_status(&err))?;
             if !present {
                 return Err(Status::not_found(format!("no blob {digest} in the store")));
             }
@@ -567,7 +561,7 @@ impl pb::archive_server::Archive for ArchiveService {
                                         store.revision(&id).map_err(|err| store_status(&err))?;
                                     pb::RevisionEvent {
                                         seq,
-                                        revision: Some(convert::revision(&id, &record)),
+                                        revision: Some(revision_message(&reader, id, record)?),
                                         event: None,
                                     }
                                 }
@@ -675,6 +669,31 @@ impl pb::archive_server::Archive for ArchiveService {
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }
 
+    async fn unwatch(
+        &self,
+        request: Request<pb::UnwatchRequest>,
+    ) -> Result<Response<pb::UnwatchResponse>, Status> {
+        self.check_write_access(&request)?;
+        let archive = Arc::clone(&self.archive);
+        let urls = request.into_inner().urls;
+        blocking(move || {
+            let results = archive
+                .unwatch(&urls, false, &mut std::io::sink())
+                .map_err(archive_status)?;
+            Ok(Response::new(pb::UnwatchResponse {
+                results: results
+                    .into_iter()
+                    .map(|result| pb::Unwatched {
+                        given: result.given,
+                        urls: result.urls,
+                        error: result.error.unwrap_or_default(),
+                    })
+                    .collect(),
+            }))
+        })
+        .await
+    }
+
     async fn stats(
         &self,
         _request: Request<pb::StatsRequest>,
@@ -693,6 +712,16 @@ impl pb::archive_server::Archive for ArchiveService {
             }))
         })
         .await
+    }
+}
+
+/// Order among history entries of one moment, as the facade's timeline
+/// has them: an event, revisions, then observations.
+fn history_rank(entry: &TimelineEntry) -> u8 {
+    match entry {
+        TimelineEntry::Event(..) => 0,
+        TimelineEntry::Revision(_) => 1,
+        TimelineEntry::Observation(_) => 2,
     }
 }
 

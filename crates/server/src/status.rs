@@ -67,7 +67,9 @@ pub fn store_status(err: &StoreError) -> Status {
         return Status::data_loss(message);
     }
     match err {
-        StoreError::Engine(EngineError::Locked(_)) => Status::unavailable(message),
+        StoreError::Engine(EngineError::Locked(_)) | StoreError::InUse { .. } => {
+            Status::unavailable(message)
+        }
         _ => Status::internal(message),
     }
 }

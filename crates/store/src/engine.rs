@@ -76,6 +76,10 @@ pub trait KvEngine: Send + Sync {
         start: &[u8],
     ) -> Box<dyn Iterator<Item = Result<Entry, EngineError>> + 'a>;
 
+    /// The entry with the greatest key that starts with `prefix` and is at
+    /// most `upto`: "the last one at or before", one seek.
+    fn last_at_or_before(&self, prefix: &[u8], upto: &[u8]) -> Result<Option<Entry>, EngineError>;
+
     /// Applies `batch` atomically: after a crash either all of it or none of
     /// it is visible.
     fn apply(&self, batch: WriteBatch) -> Result<(), EngineError>;

@@ -20,6 +20,22 @@ pub enum StoreError {
         /// The engine's reason (in the message, so not also a `source`).
         reason: EngineError,
     },
+    /// Another process holds the store (sled allows one per store).
+    #[error("{}", in_use_message(location, server.as_deref()))]
+    InUse {
+        /// The store directory.
+        location: String,
+        /// The address a `newsarc serve` holding it announced.
+        server: Option<String>,
+    },
+    /// The server's address could not be left in the store directory.
+    #[error("cannot write {path}: {source}")]
+    Announce {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// A non-empty directory that holds no newsarc store.
     #[error(
         "{location} is not a newsarc store (it is a non-empty directory without a store in it)"
@@ -103,6 +119,12 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+    /// A file given to `import` that is not an export at all.
+    #[error("not a newsarc export: {reason} (`newsarc export FILE` makes one)")]
+    NotAnExport {
+        /// What the file holds instead.
+        reason: String,
+    },
     /// An import's target cannot take a store.
     #[error("cannot import into {location}: {reason}")]
     ImportTarget {
@@ -141,6 +163,17 @@ pub enum StoreError {
         /// zstd's reason.
         reason: String,
     },
+}
+
+fn in_use_message(location: &str, server: Option<&str>) -> String {
+    match server {
+        Some(server) => format!(
+            "the store at {location} is held by `newsarc serve` at {server}: ask it with `newsarc --remote {server} …` (log, show, diff, articles, stats), or stop the server first"
+        ),
+        None => format!(
+            "the store at {location} is in use by another newsarc process (one process per store): wait for it to finish or stop it; to query a store while it is being written, run `newsarc serve` and use --remote"
+        ),
+    }
 }
 
 impl StoreError {

@@ -19,6 +19,10 @@ use crate::{Store, StoreError};
 /// size, compressed or not, with room for its record.
 const MAX_FRAME_BYTES: u32 = 64 * 1024 * 1024;
 
+/// An export header is a few dozen bytes; a first frame longer than this
+/// means the file is something else.
+const MAX_HEADER_BYTES: u32 = 4096;
+
 /// Entries applied per engine batch on import.
 const ENTRIES_PER_BATCH: usize = 1024;
 
@@ -133,11 +137,18 @@ impl Store {
         let mut moved = Moved::default();
         let mut number = 0u64;
         let damaged = |record: u64, reason: String| StoreError::DamagedExport { record, reason };
-        let header_bytes =
-            read_frame(input, number)?.ok_or_else(|| damaged(0, "the file is empty".into()))?;
+        // Whatever does not open with an export header is another kind of
+        // file, not a damaged export.
+        let not_an_export = |reason: String| StoreError::NotAnExport { reason };
+        let header_bytes = match read_frame(input, number, MAX_HEADER_BYTES) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Err(not_an_export("the file is empty".into())),
+            Err(StoreError::DamagedExport { reason, .. }) => return Err(not_an_export(reason)),
+            Err(err) => return Err(err),
+        };
         moved.bytes += 4 + header_bytes.len() as u64;
-        let header: ExportHeader =
-            codec::decode(&header_bytes).map_err(|err| damaged(0, err.to_string()))?;
+        let header: ExportHeader = codec::decode(&header_bytes)
+            .map_err(|_| not_an_export("it does not begin with an export header".into()))?;
         if header.store_format != STORE_FORMAT {
             return Err(damaged(
                 0,
@@ -151,7 +162,7 @@ impl Store {
         let mut in_batch = 0;
         loop {
             number += 1;
-            let frame = read_frame(input, number)?.ok_or_else(|| {
+            let frame = read_frame(input, number, MAX_FRAME_BYTES)?.ok_or_else(|| {
                 damaged(number, "the file ends before its export_end record".into())
             })?;
             moved.bytes += 4 + frame.len() as u64;
@@ -222,8 +233,13 @@ fn write_frame<R: Record>(out: &mut dyn Write, record: &R) -> Result<u64, StoreE
     Ok(4 + bytes.len() as u64)
 }
 
-/// The next frame's record bytes, or `None` at a clean end of the file.
-fn read_frame(input: &mut dyn Read, number: u64) -> Result<Option<Vec<u8>>, StoreError> {
+/// The next frame's record bytes (at most `limit` of them), or `None` at a
+/// clean end of the file.
+fn read_frame(
+    input: &mut dyn Read,
+    number: u64,
+    limit: u32,
+) -> Result<Option<Vec<u8>>, StoreError> {
     let damaged = |reason: String| StoreError::DamagedExport {
         record: number,
         reason,
@@ -240,7 +256,7 @@ fn read_frame(input: &mut dyn Read, number: u64) -> Result<Option<Vec<u8>>, Stor
         }
     }
     let length = u32::from_be_bytes(length);
-    if length > MAX_FRAME_BYTES {
+    if length > limit {
         return Err(damaged(format!(
             "a frame of {length} bytes is larger than any newsarc writes"
         )));

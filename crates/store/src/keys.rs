@@ -31,6 +31,17 @@ pub const ARTICLE_EVENT: u8 = b'G';
 pub const URL: u8 = b'U';
 /// `F` + URL + NUL + attempt number (u64 BE) → failed attempt.
 pub const ATTEMPT: u8 = b'F';
+/// `W` + article key + NUL + fetched_at (sortable 8 bytes) + seq (u32 BE)
+/// → revision id: an article's revisions in fetch-time order.
+pub const TIMELINE: u8 = b'W';
+/// `C` + article key + NUL + fetched_at (sortable 8 bytes) + blob digest →
+/// what recorded that capture: `R` + revision id, or `O` + observation
+/// number (u64 BE). A fetch already recorded is found here.
+pub const CAPTURE: u8 = b'C';
+/// A capture entry's tag for a revision.
+pub const CAPTURED_REVISION: u8 = b'R';
+/// A capture entry's tag for an observation.
+pub const CAPTURED_OBSERVATION: u8 = b'O';
 
 /// A global log entry's value for an event: `V` + the event id, 33 bytes,
 /// where a revision's entry is its 32-byte id.
@@ -117,6 +128,43 @@ pub fn attempt(url: &str, number: u64) -> Vec<u8> {
     let mut entry = attempt_prefix(url);
     entry.extend_from_slice(&number.to_be_bytes());
     entry
+}
+
+/// Prefix of an article's timeline.
+pub fn timeline_prefix(key: &ArticleKey) -> Vec<u8> {
+    tagged(TIMELINE, &[key.as_str().as_bytes(), &[0]])
+}
+
+/// Key of an article's revision `seq` fetched at `fetched_at` in its
+/// timeline.
+pub fn timeline(key: &ArticleKey, fetched_at: Millis, seq: u32) -> Vec<u8> {
+    let mut entry = timeline_prefix(key);
+    entry.extend_from_slice(&fetched_at.to_sortable_bytes());
+    entry.extend_from_slice(&seq.to_be_bytes());
+    entry
+}
+
+/// Key of a capture: `blob` seen in article `key` at `fetched_at`.
+pub fn capture(key: &ArticleKey, fetched_at: Millis, blob: &Digest) -> Vec<u8> {
+    tagged(
+        CAPTURE,
+        &[
+            key.as_str().as_bytes(),
+            &[0],
+            &fetched_at.to_sortable_bytes(),
+            blob.as_bytes(),
+        ],
+    )
+}
+
+/// A capture entry's value for a revision.
+pub fn captured_revision(id: &RevisionId) -> Vec<u8> {
+    tagged(CAPTURED_REVISION, &[id.0.as_bytes()])
+}
+
+/// A capture entry's value for an observation.
+pub fn captured_observation(number: u64) -> Vec<u8> {
+    tagged(CAPTURED_OBSERVATION, &[&number.to_be_bytes()])
 }
 
 /// Key of a global log entry.

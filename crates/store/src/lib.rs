@@ -19,21 +19,25 @@
 //!     meta: ArticleMeta::default(),
 //!     text_digest: Digest::of(b"hello\n"),
 //!     http: None,
+//!     charset: None,
 //! };
 //! let added = store.add_fetch(&fetch)?;
 //! assert_eq!(added.outcome, Outcome::NewArticle);
-//! assert_eq!(store.add_fetch(&fetch)?.outcome, Outcome::Unchanged);
+//! assert_eq!(store.add_fetch(&fetch)?.outcome, Outcome::AlreadyArchived);
 //! store.flush()?;
 //! assert_eq!(store.blob(&Digest::of(b"<p>hello</p>"))?, b"<p>hello</p>");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod blob;
+mod derived;
 pub mod engine;
 mod error;
 mod export;
 pub mod keys;
+mod migrate;
 mod repair;
+mod serving;
 mod store;
 mod verify;
 mod witness;
@@ -42,6 +46,7 @@ pub use blob::{MAX_DELTA_DEPTH, ZSTD_LEVEL};
 pub use error::StoreError;
 pub use export::Moved;
 pub use repair::{RepairAction, RepairChange, RepairOpening, RepairReport};
+pub use serving::SERVING_FILE;
 pub use store::{Added, BodilessFetch, Fetch, LogEntry, Outcome, STORE_FORMAT, Store};
 pub use verify::{Finding, FindingKind, VerifyReport};
 pub use witness::WITNESS_FILE;

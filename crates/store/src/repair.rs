@@ -15,10 +15,12 @@ use newsarc_model::record::{
 };
 use newsarc_model::{ArticleKey, Digest, Millis, RevisionId, codec};
 
+use crate::derived::Index;
 use crate::engine::{EngineError, KvEngine, SledEngine, WriteBatch};
+use crate::store::LogEntry;
 use crate::store::{BlobCache, decode_event, decode_revision, encode};
 use crate::verify::hex_or_id as hex;
-use crate::{Finding, FindingKind, Store, StoreError, keys};
+use crate::{Finding, FindingKind, Store, StoreError, derived, keys};
 
 /// What repair did to one derived entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +92,8 @@ struct Records {
     events: BTreeMap<ArticleKey, BTreeMap<u32, Vec<(Digest, EventRecord)>>>,
     /// Per article: observation count and the times they saw.
     observations: HashMap<ArticleKey, (u32, Vec<Millis>, Vec<RevisionId>)>,
+    /// Every observation that decodes, with its number.
+    numbered_observations: Vec<(u64, ObservationRecord)>,
     observation_total: u64,
     /// The keys of the article records.
     articles: Vec<Vec<u8>>,
@@ -102,11 +106,29 @@ struct Records {
 #[derive(Default)]
 struct Derived {
     history: BTreeMap<Vec<u8>, Vec<u8>>,
+    timeline: BTreeMap<Vec<u8>, Vec<u8>>,
+    capture: BTreeMap<Vec<u8>, Vec<u8>>,
     events: BTreeMap<Vec<u8>, Vec<u8>>,
     articles: BTreeMap<Vec<u8>, Vec<u8>>,
     log: BTreeMap<Vec<u8>, Vec<u8>>,
     time: BTreeMap<Vec<u8>, Vec<u8>>,
     digest: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl Derived {
+    /// Files an entry under its index.
+    fn put(&mut self, entry: derived::IndexEntry) {
+        let index = match entry.index {
+            Index::History => &mut self.history,
+            Index::Timeline => &mut self.timeline,
+            Index::Capture => &mut self.capture,
+            Index::Events => &mut self.events,
+            Index::Log => &mut self.log,
+            Index::Time => &mut self.time,
+            Index::Digest => &mut self.digest,
+        };
+        index.insert(entry.key, entry.value);
+    }
 }
 
 /// How `repair` opened a store: what it copied and what it moved.
@@ -205,6 +227,8 @@ impl Store {
         let mut batch = WriteBatch::default();
         for (prefix, index, desired) in [
             (keys::HISTORY, "history", &derived.history),
+            (keys::TIMELINE, "timeline", &derived.timeline),
+            (keys::CAPTURE, "capture", &derived.capture),
             (keys::ARTICLE_EVENT, "events", &derived.events),
             (keys::ARTICLE, "article", &derived.articles),
             (keys::LOG, "log", &derived.log),
@@ -320,6 +344,13 @@ impl Store {
                 Ok(observation) => {
                     counted.1.push(observation.fetched_at);
                     counted.2.push(observation.revision);
+                    let number = key
+                        .get(key.len() - 8..)
+                        .and_then(|tail| <[u8; 8]>::try_from(tail).ok())
+                        .map(u64::from_be_bytes);
+                    if let Some(number) = number {
+                        records.numbered_observations.push((number, observation));
+                    }
                 }
                 Err(err) => report.lost(
                     FindingKind::CorruptRecord,
@@ -372,14 +403,11 @@ impl Store {
         report: &mut RepairReport,
     ) -> Result<Derived, StoreError> {
         let mut derived = Derived::default();
-        for (article, chain) in &chosen.chains {
+        for chain in chosen.chains.values() {
             for (id, record) in chain {
-                derived
-                    .history
-                    .insert(keys::history(article, record.seq), id.0.as_bytes().to_vec());
-                derived
-                    .digest
-                    .insert(keys::digest(&record.blob, id), Vec::new());
+                for entry in derived::of_revision(id, record) {
+                    derived.put(entry);
+                }
                 if !records.blob_sizes.contains_key(&record.blob) {
                     report.lost(
                         FindingKind::MissingBlob,
@@ -389,12 +417,18 @@ impl Store {
                 }
             }
         }
-        for (article, events) in &chosen.event_chains {
+        for events in chosen.event_chains.values() {
             for (id, event) in events {
-                derived.events.insert(
-                    keys::article_event(article, event.number),
-                    id.as_bytes().to_vec(),
-                );
+                for entry in derived::of_event(id, event) {
+                    derived.put(entry);
+                }
+            }
+        }
+        for (number, observation) in &records.numbered_observations {
+            if chosen.revisions.contains_key(&observation.revision) {
+                for entry in derived::of_observation(*number, observation) {
+                    derived.put(entry);
+                }
             }
         }
         for key in &records.articles {
@@ -481,14 +515,20 @@ impl Store {
         missing.sort();
         order.extend(missing.into_iter().map(|(_, value)| value));
         for (seq, value) in (1u64..).zip(order) {
-            if let Ok(id) = Digest::from_slice(&value).map(RevisionId)
-                && let Some(at) = chosen.revisions.get(&id)
-            {
-                derived
-                    .time
-                    .insert(keys::time(*at, &id), seq.to_be_bytes().to_vec());
+            let logged = match value.split_first() {
+                Some((&keys::EVENT, id)) if id.len() == 32 => {
+                    Digest::from_slice(id).map(LogEntry::Event)
+                }
+                _ => Digest::from_slice(&value).map(|id| LogEntry::Revision(RevisionId(id))),
+            };
+            let Ok(logged) = logged else { continue };
+            let fetched_at = match logged {
+                LogEntry::Revision(id) => chosen.revisions.get(&id).copied(),
+                LogEntry::Event(_) => None,
+            };
+            for entry in derived::of_log_entry(seq, logged, fetched_at) {
+                derived.put(entry);
             }
-            derived.log.insert(keys::log(seq), value);
         }
         Ok(())
     }
@@ -671,6 +711,11 @@ fn article_record(
 ) -> Option<ArticleRecord> {
     let chain = chosen.chains.get(article)?;
     let (latest, head) = chain.last().map(|(id, record)| (*id, record))?;
+    // Its URL and title are those of the last revision in time.
+    let newest = chain
+        .iter()
+        .map(|(_, record)| record)
+        .max_by_key(|record| (record.fetched_at, record.seq))?;
     let (observations, seen, _) = records
         .observations
         .get(article)
@@ -689,8 +734,8 @@ fn article_record(
         .map(|(_, event)| event.at);
     Some(ArticleRecord {
         key: article.clone(),
-        url: head.canonical_url.clone(),
-        title: head.meta.title.clone(),
+        url: newest.canonical_url.clone(),
+        title: newest.meta.title.clone(),
         first_seen,
         last_seen,
         latest,

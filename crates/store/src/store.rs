@@ -9,11 +9,11 @@ use newsarc_model::record::{
     ArticleRecord, AttemptRecord, BlobRecord, Counters, EventKind, EventRecord, HeadWitness,
     HttpFacts, ObservationKind, ObservationRecord, Record, RevisionRecord, StoreInfo, UrlRecord,
 };
-use newsarc_model::{ArticleKey, ArticleMeta, ChangeKind, Digest, Millis, RevisionId};
+use newsarc_model::{ArticleKey, ArticleMeta, ChangeKind, Charset, Digest, Millis, RevisionId};
 
-use crate::engine::{KvEngine, MemoryEngine, SledEngine, WriteBatch};
+use crate::engine::{EngineError, KvEngine, MemoryEngine, SledEngine, WriteBatch};
 use crate::witness::Witness;
-use crate::{StoreError, blob, keys};
+use crate::{StoreError, blob, derived, keys, migrate, serving};
 
 /// The store layout version this build writes and reads.
 pub const STORE_FORMAT: u32 = 1;
@@ -37,6 +37,9 @@ pub struct Fetch<'a> {
     pub text_digest: Digest,
     /// The HTTP response's facts, for a page fetched over HTTP.
     pub http: Option<HttpFacts>,
+    /// The encoding the document was read in (left out of the record when
+    /// it is UTF-8).
+    pub charset: Option<Charset>,
 }
 
 /// A fetch that downloaded no page but says something about an article:
@@ -71,6 +74,9 @@ pub enum Outcome {
     Unchanged,
     /// The server answered `304 Not Modified`: an observation was recorded.
     NotModified,
+    /// The same bytes of the same article at the same time are already
+    /// recorded: nothing was written.
+    AlreadyArchived,
 }
 
 impl Outcome {
@@ -81,6 +87,7 @@ impl Outcome {
             Self::NewRevision => "new_revision",
             Self::Unchanged => "unchanged",
             Self::NotModified => "not_modified",
+            Self::AlreadyArchived => "already_archived",
         }
     }
 }
@@ -140,6 +147,8 @@ pub struct Store {
     write_lock: Mutex<()>,
     /// The head witness, for stores in a directory.
     witness: Option<Witness>,
+    /// The store's directory, for stores opened from one.
+    dir: Option<std::path::PathBuf>,
 }
 
 impl Store {
@@ -160,11 +169,41 @@ impl Store {
                 return Err(StoreError::NotAStore { location });
             }
         }
-        let engine = SledEngine::open(dir, cache_bytes).map_err(|reason| StoreError::Open {
-            location: location.clone(),
-            reason,
+        let engine = SledEngine::open(dir, cache_bytes).map_err(|reason| match reason {
+            EngineError::Locked(_) => StoreError::InUse {
+                location: location.clone(),
+                server: serving::announced(dir),
+            },
+            reason => StoreError::Open {
+                location: location.clone(),
+                reason,
+            },
         })?;
-        Self::with_engine(Box::new(engine), location)?.witnessed_in(dir)
+        // This process holds the lock: no server does, whatever a file left
+        // by a killed one says.
+        serving::withdraw(dir);
+        let mut store = Self::with_engine(Box::new(engine), location)?.witnessed_in(dir)?;
+        store.dir = Some(dir.to_owned());
+        Ok(store)
+    }
+
+    /// Says, in the store directory, that a server at `address` holds the
+    /// store (removed again by [`Store::withdraw_server`]).
+    pub fn announce_server(&self, address: &str) -> Result<(), StoreError> {
+        match &self.dir {
+            Some(dir) => serving::announce(dir, address).map_err(|source| StoreError::Announce {
+                path: dir.join(serving::SERVING_FILE),
+                source,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Removes what [`Store::announce_server`] wrote.
+    pub fn withdraw_server(&self) {
+        if let Some(dir) = &self.dir {
+            serving::withdraw(dir);
+        }
     }
 
     /// Attaches the head witness kept in `dir`.
@@ -197,6 +236,9 @@ impl Store {
                         supported: STORE_FORMAT,
                     });
                 }
+                if info.indexes < migrate::INDEXES {
+                    migrate::add_missing_indexes(engine.as_ref(), info)?;
+                }
             }
             None => {
                 if engine.scan_prefix(b"").next().is_some() {
@@ -205,6 +247,7 @@ impl Store {
                 let info = StoreInfo {
                     format: STORE_FORMAT,
                     created_at: Millis::now(),
+                    indexes: migrate::INDEXES,
                 };
                 let mut batch = WriteBatch::default();
                 batch.put(keys::INFO, encode(&info)?);
@@ -218,6 +261,7 @@ impl Store {
             location,
             write_lock: Mutex::new(()),
             witness: None,
+            dir: None,
         })
     }
 
@@ -231,27 +275,40 @@ impl Store {
         &self.location
     }
 
-    /// Stores a fetch: a new revision when its bytes differ from the
-    /// article's latest revision, an observation when they are equal.
-    /// Nothing is overwritten. The change is atomic but is durable only
-    /// after [`Store::flush`].
+    /// Stores a fetch, compared with the article as it stood at the fetch's
+    /// time (the revision fetched last at or before it): the same bytes
+    /// make an observation of that revision, other bytes a new revision,
+    /// placed in the timeline at its time and appended to the article's
+    /// hash chain (which keeps the order the archive learnt things in). A
+    /// fetch already recorded (same article, bytes and time) writes nothing
+    /// and is [`Outcome::AlreadyArchived`]. Nothing is overwritten. The
+    /// change is atomic but is durable only after [`Store::flush`].
     pub fn add_fetch(&self, fetch: &Fetch<'_>) -> Result<Added, StoreError> {
         let _writer = self
             .write_lock
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let digest = Digest::of(fetch.bytes);
+        if let Some(added) = self.already_archived(&fetch.article, fetch.fetched_at, &digest)? {
+            return Ok(added);
+        }
         let mut counters = self.counters()?;
         let article = self.article(&fetch.article)?;
         let head = match &article {
             Some(article) => Some((article.latest, self.revision(&article.latest)?)),
             None => None,
         };
+        let current = self.revision_at(&fetch.article, fetch.fetched_at)?;
+        let newest = self.revision_at(&fetch.article, Millis::from_millis(i64::MAX))?;
         let mut batch = WriteBatch::default();
 
+        // Back after being gone, unless this fetch was made before it went
+        // (an old capture archived late says nothing about now).
         let mut updated_events = None;
         if let (Some(article), Some((head_id, _))) = (&article, &head)
-            && article.gone_since.is_some()
+            && article
+                .gone_since
+                .is_some_and(|since| fetch.fetched_at >= since)
         {
             let http = fetch.http.clone().unwrap_or_default();
             self.put_event(
@@ -268,21 +325,21 @@ impl Store {
         let reappeared = updated_events.is_some();
         let article = article.map(|article| ArticleRecord {
             events: updated_events.unwrap_or(article.events),
-            gone_since: None,
+            gone_since: if reappeared { None } else { article.gone_since },
             ..article
         });
 
-        if let (Some(article), Some((head_id, head))) = (&article, &head)
-            && head.blob == digest
+        if let (Some(article), Some((current_id, current))) = (&article, &current)
+            && current.blob == digest
         {
             let added = self.put_observation(
                 &mut batch,
                 &mut counters,
                 article,
-                (*head_id, head),
+                (*current_id, current),
                 ObservationRecord {
                     article: fetch.article.clone(),
-                    revision: *head_id,
+                    revision: *current_id,
                     blob: digest,
                     fetched_at: fetch.fetched_at,
                     source: fetch.source.clone(),
@@ -298,10 +355,11 @@ impl Store {
         }
 
         if self.engine.get(&keys::blob(&digest))?.is_none() {
-            let base = match &head {
-                Some((_, head)) => {
-                    let base_record = self.blob_record(&head.blob)?;
-                    Some((self.blob(&head.blob)?, head.blob, base_record.depth))
+            // The neighbour in time is the likeliest to share text.
+            let base = match current.as_ref().or(head.as_ref()) {
+                Some((_, base)) => {
+                    let base_record = self.blob_record(&base.blob)?;
+                    Some((self.blob(&base.blob)?, base.blob, base_record.depth))
                 }
                 None => None,
             };
@@ -320,8 +378,9 @@ impl Store {
 
         let seq = head.as_ref().map_or(1, |(_, head)| head.seq + 1);
         let change = ChangeKind::between(
-            head.as_ref()
-                .map(|(_, head)| (&head.meta, head.text_digest)),
+            current
+                .as_ref()
+                .map(|(_, current)| (&current.meta, current.text_digest)),
             (&fetch.meta, fetch.text_digest),
         );
         let record = RevisionRecord {
@@ -337,14 +396,28 @@ impl Store {
             text_digest: fetch.text_digest,
             change,
             http: fetch.http.clone(),
+            charset: fetch.charset.clone().filter(|charset| !charset.is_utf8()),
         };
         let record_bytes = encode(&record)?;
         let id = RevisionId::of_record(&record_bytes);
         counters.revisions += 1;
+        // The summary shows the last revision in the timeline, which a late
+        // capture of an older state does not change.
+        let newest_in_time = newest
+            .as_ref()
+            .is_none_or(|(_, newest)| fetch.fetched_at >= newest.fetched_at);
         let updated = match &article {
             Some(article) => ArticleRecord {
-                url: fetch.canonical_url.clone(),
-                title: fetch.meta.title.clone(),
+                url: if newest_in_time {
+                    fetch.canonical_url.clone()
+                } else {
+                    article.url.clone()
+                },
+                title: if newest_in_time {
+                    fetch.meta.title.clone()
+                } else {
+                    article.title.clone()
+                },
                 first_seen: article.first_seen.min(fetch.fetched_at),
                 last_seen: article.last_seen.max(fetch.fetched_at),
                 latest: id,
@@ -367,16 +440,19 @@ impl Store {
                 }
             }
         };
+        let log_seq = counters.log_len();
+        for entry in derived::of_revision(&id, &record)
+            .into_iter()
+            .chain(derived::of_log_entry(
+                log_seq,
+                LogEntry::Revision(id),
+                Some(fetch.fetched_at),
+            ))
+        {
+            batch.put(entry.key, entry.value);
+        }
         batch.put(keys::revision(&id), record_bytes);
         batch.put(keys::article(&fetch.article), encode(&updated)?);
-        batch.put(keys::history(&fetch.article, seq), id.0.as_bytes().to_vec());
-        let log_seq = counters.log_len();
-        batch.put(keys::log(log_seq), id.0.as_bytes().to_vec());
-        batch.put(
-            keys::time(fetch.fetched_at, &id),
-            log_seq.to_be_bytes().to_vec(),
-        );
-        batch.put(keys::digest(&digest, &id), Vec::new());
         batch.put(keys::COUNTERS, encode(&counters)?);
         self.engine.apply(batch)?;
         Ok(Added {
@@ -391,6 +467,77 @@ impl Store {
             change: Some(change),
             reappeared,
         })
+    }
+
+    /// The capture of `blob` in `article` at `at`, when one is recorded.
+    fn already_archived(
+        &self,
+        article: &ArticleKey,
+        at: Millis,
+        blob: &Digest,
+    ) -> Result<Option<Added>, StoreError> {
+        let Some(value) = self.engine.get(&keys::capture(article, at, blob))? else {
+            return Ok(None);
+        };
+        let corrupt = |reason: &str| StoreError::CorruptRecord {
+            kind: "capture index",
+            id: format!("{article}@{at}"),
+            reason: reason.to_owned(),
+        };
+        let revision = match value.split_first() {
+            Some((&keys::CAPTURED_REVISION, id)) => {
+                RevisionId(Digest::from_slice(id).map_err(|_| corrupt("not a revision id"))?)
+            }
+            Some((&keys::CAPTURED_OBSERVATION, number)) => {
+                let number = <[u8; 8]>::try_from(number)
+                    .map(u64::from_be_bytes)
+                    .map_err(|_| corrupt("not an observation number"))?;
+                let observation: ObservationRecord = self
+                    .decoded(&keys::observation(article, number), article.as_str())?
+                    .ok_or_else(|| corrupt("points at a missing observation"))?;
+                observation.revision
+            }
+            _ => return Err(corrupt("unknown entry")),
+        };
+        let record = self.revision(&revision)?;
+        Ok(Some(Added {
+            outcome: Outcome::AlreadyArchived,
+            revision,
+            blob: *blob,
+            seq: record.seq,
+            change: None,
+            reappeared: false,
+        }))
+    }
+
+    /// The revision of `article` current at `at`: the one fetched last at
+    /// or before it (the later archived on a tie).
+    pub fn revision_at(
+        &self,
+        article: &ArticleKey,
+        at: Millis,
+    ) -> Result<Option<(RevisionId, RevisionRecord)>, StoreError> {
+        let prefix = keys::timeline_prefix(article);
+        let upto = keys::timeline(article, at, u32::MAX);
+        self.engine
+            .last_at_or_before(&prefix, &upto)?
+            .map(|(key, value)| self.indexed_revision("timeline index", &key, &value))
+            .transpose()
+    }
+
+    /// An article's revisions in fetch-time order; revisions fetched at
+    /// the same moment come in the order they were archived.
+    pub fn timeline(
+        &self,
+        key: &ArticleKey,
+    ) -> Result<Vec<(RevisionId, RevisionRecord)>, StoreError> {
+        self.engine
+            .scan_prefix(&keys::timeline_prefix(key))
+            .map(|entry| {
+                let (index_key, value) = entry?;
+                self.indexed_revision("timeline index", &index_key, &value)
+            })
+            .collect()
     }
 
     /// Records a `304 Not Modified` answer as an observation of the
@@ -499,6 +646,9 @@ impl Store {
             keys::observation(&article.key, counters.observations),
             encode(&observation)?,
         );
+        for entry in derived::of_observation(counters.observations, &observation) {
+            batch.put(entry.key, entry.value);
+        }
         batch.put(keys::article(&article.key), encode(&updated)?);
         batch.put(keys::COUNTERS, encode(counters)?);
         Ok(Added {
@@ -539,12 +689,17 @@ impl Store {
         let bytes = encode(&record)?;
         let id = Digest::of(&bytes);
         counters.events += 1;
+        for entry in derived::of_event(&id, &record)
+            .into_iter()
+            .chain(derived::of_log_entry(
+                counters.log_len(),
+                LogEntry::Event(id),
+                None,
+            ))
+        {
+            batch.put(entry.key, entry.value);
+        }
         batch.put(keys::event(&id), bytes);
-        batch.put(
-            keys::article_event(&article.key, number),
-            id.as_bytes().to_vec(),
-        );
-        batch.put(keys::log(counters.log_len()), keys::log_event_value(&id));
         Ok(id)
     }
 
@@ -738,15 +893,55 @@ impl Store {
             .scan_prefix(&keys::history_prefix(key))
             .map(|entry| {
                 let (index_key, value) = entry?;
-                let id = Digest::from_slice(&value).map_err(|err| StoreError::CorruptRecord {
-                    kind: "history index",
-                    id: String::from_utf8_lossy(&index_key[1..]).into_owned(),
-                    reason: err.to_string(),
-                })?;
-                let id = RevisionId(id);
-                Ok((id, self.revision(&id)?))
+                self.indexed_revision("history index", &index_key, &value)
             })
             .collect()
+    }
+
+    /// An article's revision number `seq` in its chain.
+    pub fn history_entry(
+        &self,
+        key: &ArticleKey,
+        seq: u32,
+    ) -> Result<Option<(RevisionId, RevisionRecord)>, StoreError> {
+        let index_key = keys::history(key, seq);
+        self.engine
+            .get(&index_key)?
+            .map(|value| self.indexed_revision("history index", &index_key, &value))
+            .transpose()
+    }
+
+    /// The revision before `record` in its article's timeline: fetched
+    /// earlier, or at the same time but archived earlier.
+    pub fn previous_in_time(
+        &self,
+        record: &RevisionRecord,
+    ) -> Result<Option<(RevisionId, RevisionRecord)>, StoreError> {
+        let Some(seq) = record.seq.checked_sub(1) else {
+            return Ok(None);
+        };
+        let prefix = keys::timeline_prefix(&record.article);
+        let upto = keys::timeline(&record.article, record.fetched_at, seq);
+        self.engine
+            .last_at_or_before(&prefix, &upto)?
+            .map(|(key, value)| self.indexed_revision("timeline index", &key, &value))
+            .transpose()
+    }
+
+    /// The revision an index entry (`index_key` → `value`) points at.
+    fn indexed_revision(
+        &self,
+        index: &'static str,
+        index_key: &[u8],
+        value: &[u8],
+    ) -> Result<(RevisionId, RevisionRecord), StoreError> {
+        let id = Digest::from_slice(value).map_err(|err| StoreError::CorruptRecord {
+            kind: index,
+            id: String::from_utf8_lossy(index_key.get(1..).unwrap_or_default()).into_owned(),
+            reason: err.to_string(),
+        })?;
+        let id = RevisionId(id);
+        Ok((id, self.revision(&id)?))
     }
 
     /// Global log entries with a sequence number of at least `from`, in
@@ -850,6 +1045,11 @@ impl Store {
             base_bytes = Some(bytes);
         }
         base_bytes.ok_or(StoreError::MissingBlob { digest: *digest })
+    }
+
+    /// True when the store holds the document `digest`.
+    pub fn has_blob(&self, digest: &Digest) -> Result<bool, StoreError> {
+        Ok(self.engine.get(&keys::blob(digest))?.is_some())
     }
 
     /// A blob's stored record (compressed form).

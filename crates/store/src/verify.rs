@@ -9,6 +9,7 @@ use newsarc_model::record::{
 };
 use newsarc_model::{ArticleKey, Digest, Millis, RevisionId};
 
+use crate::derived::{self, Index};
 use crate::store::{BlobCache, decode_event, decode_revision};
 use crate::{Store, StoreError, keys};
 
@@ -128,6 +129,9 @@ struct Walk<'a> {
     /// Events reached from an article's event index (damaged ones too, as
     /// they are reported where they are found).
     events: HashSet<Digest>,
+    /// The timeline and capture entries the records reached imply, by key:
+    /// each is ticked off when found, and what is left is missing.
+    implied: HashMap<Vec<u8>, (Index, Vec<u8>)>,
 }
 
 impl Store {
@@ -144,6 +148,7 @@ impl Store {
             damaged: HashSet::new(),
             observations: 0,
             events: HashSet::new(),
+            implied: HashMap::new(),
         };
         let mut articles = 0u64;
         for entry in self.engine().scan_prefix(&[keys::ARTICLE]) {
@@ -169,6 +174,7 @@ impl Store {
         let logged = walk.log()?;
         walk.time_index()?;
         walk.digest_index()?;
+        walk.implied_indexes()?;
         walk.counters(articles, logged)?;
         walk.witness(logged)?;
         progress(walk.revisions.len() as u64);
@@ -270,6 +276,7 @@ impl Walk<'_> {
                 );
             }
             self.check_blob(&record.blob, Some(record.size))?;
+            self.imply(derived::of_revision(&id, &record));
             self.revisions.insert(id, (record.fetched_at, record.blob));
             previous = Some(id);
         }
@@ -430,11 +437,19 @@ impl Walk<'_> {
             .engine()
             .scan_prefix(&keys::observation_prefix(key))
         {
-            let (_, value) = entry?;
+            let (observation_key, value) = entry?;
             self.report.read(value.len());
             count += 1;
+            let number = observation_key
+                .len()
+                .checked_sub(8)
+                .and_then(|at| <[u8; 8]>::try_from(&observation_key[at..]).ok())
+                .map(u64::from_be_bytes);
             match codec::decode::<ObservationRecord>(&value) {
                 Ok(observation) => {
+                    if let Some(number) = number {
+                        self.imply(derived::of_observation(number, &observation));
+                    }
                     if !self.revisions.contains_key(&observation.revision) {
                         self.report.find(
                             FindingKind::DanglingIndex,
@@ -739,6 +754,65 @@ impl Walk<'_> {
         Ok(())
     }
 
+    /// Notes the timeline and capture entries `entries` hold (the other
+    /// indexes are checked by walking them).
+    fn imply(&mut self, entries: impl IntoIterator<Item = derived::IndexEntry>) {
+        for entry in entries {
+            if matches!(entry.index, Index::Timeline | Index::Capture) {
+                self.implied.insert(entry.key, (entry.index, entry.value));
+            }
+        }
+    }
+
+    /// Checks the timeline and capture indexes against what the records
+    /// imply: an entry nothing implies, or that holds something else, is
+    /// dangling; an implied entry not found is missing.
+    fn implied_indexes(&mut self) -> Result<(), StoreError> {
+        for prefix in [keys::TIMELINE, keys::CAPTURE] {
+            for entry in self.store.engine().scan_prefix(&[prefix]) {
+                let (key, value) = entry?;
+                self.report.read(value.len());
+                let points_at_damage = value
+                    .get(value.len().saturating_sub(32)..)
+                    .and_then(|id| Digest::from_slice(id).ok())
+                    .is_some_and(|id| self.damaged.contains(&RevisionId(id)));
+                match self.implied.remove(&key) {
+                    Some((_, expected)) if expected == value => {}
+                    _ if points_at_damage => {}
+                    Some((index, expected)) => self.report.find(
+                        FindingKind::DanglingIndex,
+                        format!("{}:{}", index.as_str(), hex_or_id(&key[1..])),
+                        Some(hex_or_id(&expected)),
+                        Some(hex_or_id(&value)),
+                        format!(
+                            "a {} index entry holds something other than its record says",
+                            index.as_str()
+                        ),
+                    ),
+                    None => self.report.find(
+                        FindingKind::DanglingIndex,
+                        format!("{}:{}", index_name(prefix), hex_or_id(&key[1..])),
+                        None,
+                        Some(hex_or_id(&value)),
+                        format!("a {} index entry points at no record", index_name(prefix)),
+                    ),
+                }
+            }
+        }
+        let mut missing: Vec<_> = std::mem::take(&mut self.implied).into_iter().collect();
+        missing.sort();
+        for (key, (index, value)) in missing {
+            self.report.find(
+                FindingKind::MissingIndex,
+                format!("{}:{}", index.as_str(), hex_or_id(&key[1..])),
+                Some(hex_or_id(&value)),
+                None,
+                format!("a record has no {} index entry", index.as_str()),
+            );
+        }
+        Ok(())
+    }
+
     fn missing_from(&mut self, index: &str, indexed: &HashSet<RevisionId>) {
         let mut missing: Vec<_> = self
             .revisions
@@ -850,6 +924,14 @@ impl Walk<'_> {
             }
         }
         Ok(())
+    }
+}
+
+fn index_name(prefix: u8) -> &'static str {
+    if prefix == keys::TIMELINE {
+        "timeline"
+    } else {
+        "capture"
     }
 }
 

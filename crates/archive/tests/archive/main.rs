@@ -40,6 +40,7 @@ fn ingest(archive: &Archive, paths: Vec<PathBuf>, fetched_at: &str, json: bool) 
                 paths,
                 fetched_at: Some(fetched_at.parse::<Millis>().unwrap()),
                 json,
+                ..IngestOptions::default()
             },
             &mut out,
             &mut NoProgress,

@@ -3,17 +3,6 @@ use newsarc_parse::{KeyRules, ParseError};
 use crate::parse;
 
 #[test]
-fn invalid_utf8_names_the_line() {
-    assert_eq!(
-        parse("bad/not-utf8.md"),
-        Err(ParseError::NotUtf8 {
-            line: 5,
-            offset: 59
-        })
-    );
-}
-
-#[test]
 fn a_binary_file_is_refused() {
     assert_eq!(parse("bad/binary.md"), Err(ParseError::Binary { line: 3 }));
 }

@@ -44,6 +44,7 @@ fn a_page_without_a_canonical_link_takes_the_fetch_url() {
         .join("\n");
     let hint = DocumentHint {
         url: Some("https://example.net/fetched".into()),
+        ..DocumentHint::default()
     };
     let article = parse_document(page.as_bytes(), &hint).unwrap();
     assert_eq!(article.meta.url, "https://example.net/fetched");

@@ -105,3 +105,15 @@ fn the_normalised_text_ignores_markup_noise() {
     assert_ne!(original, reformatted);
     assert_eq!(a.text_digest(), b.text_digest());
 }
+
+#[test]
+fn a_latin1_post_without_a_declaration_is_read_as_windows_1252() {
+    let parsed = newsarc_parse::parse(
+        &crate::fixture("good/latin1.md"),
+        &newsarc_parse::DocumentHint::default(),
+    )
+    .unwrap();
+    assert_eq!(parsed.article.paragraphs, ["café"]);
+    assert_eq!(parsed.charset.name, "windows-1252");
+    assert_eq!(parsed.charset.from, newsarc_model::CharsetSource::Sniffed);
+}

@@ -24,7 +24,7 @@ async fn malformed_requests_are_invalid_argument() {
 
     let bad_id = client
         .get_revision(pb::GetRevisionRequest {
-            revision: id_ref("xyz"),
+            revision: id_ref("abc1"),
             ..Default::default()
         })
         .await

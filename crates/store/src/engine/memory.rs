@@ -53,6 +53,18 @@ impl KvEngine for MemoryEngine {
         Box::new(entries.into_iter())
     }
 
+    fn last_at_or_before(&self, prefix: &[u8], upto: &[u8]) -> Result<Option<Entry>, EngineError> {
+        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        if upto < prefix {
+            return Ok(None);
+        }
+        Ok(map
+            .range(prefix.to_vec()..=upto.to_vec())
+            .next_back()
+            .filter(|(key, _)| key.starts_with(prefix))
+            .map(|(key, value)| (key.clone(), value.clone())))
+    }
+
     fn apply(&self, batch: WriteBatch) -> Result<(), EngineError> {
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
         for (key, value) in batch.ops {

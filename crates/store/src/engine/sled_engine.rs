@@ -240,6 +240,21 @@ impl KvEngine for SledEngine {
         }
     }
 
+    fn last_at_or_before(&self, prefix: &[u8], upto: &[u8]) -> Result<Option<Entry>, EngineError> {
+        if upto < prefix {
+            return Ok(None);
+        }
+        guarded(&self.path, || {
+            match self.db.range(prefix.to_vec()..=upto.to_vec()).next_back() {
+                Some(Ok((key, value))) if key.starts_with(prefix) => {
+                    Ok(Some((key.to_vec(), value.to_vec())))
+                }
+                Some(Ok(_)) | None => Ok(None),
+                Some(Err(err)) => Err(convert(&self.path, err)),
+            }
+        })
+    }
+
     fn apply(&self, batch: WriteBatch) -> Result<(), EngineError> {
         let mut sled_batch = sled::Batch::default();
         for (key, value) in batch.ops {

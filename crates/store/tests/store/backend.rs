@@ -61,6 +61,7 @@ pub fn fetch<'a>(article: &str, body: &'a [u8], time: i64, title: &str) -> Fetch
         },
         text_digest: Digest::of(body),
         http: None,
+        charset: None,
     }
 }
 

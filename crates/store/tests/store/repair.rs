@@ -73,6 +73,8 @@ fn every_derived_entry_comes_back_from_the_records(backend: &Backend) {
     let mut batch = WriteBatch::default();
     for prefix in [
         keys::HISTORY,
+        keys::TIMELINE,
+        keys::CAPTURE,
         keys::ARTICLE_EVENT,
         keys::ARTICLE,
         keys::LOG,
@@ -273,6 +275,8 @@ fn a_log_that_lost_its_tail_is_reported_and_not_hidden_by_repair() {
         keys::log(2),
         keys::time(record.fetched_at, second),
         keys::digest(&record.blob, second),
+        keys::timeline(&key, record.fetched_at, record.seq),
+        keys::capture(&key, record.fetched_at, &record.blob),
         keys::blob(&record.blob),
     ] {
         batch.remove(key);
