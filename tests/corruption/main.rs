@@ -312,6 +312,10 @@ fn pick_byte(files: &[(PathBuf, u64)], rng: &mut impl RngExt) -> (PathBuf, u64) 
 }
 
 #[test]
+#[cfg_attr(
+    newsarc_no_corpus,
+    ignore = "the public corpus is missing: set NEWSARC_CORPUS (README: Tests and the public corpus)"
+)]
 fn single_byte_flips_are_refused_reported_or_harmless() {
     let Some(corpus) = support_corpus::corpus_dir() else {
         return;
@@ -345,6 +349,10 @@ fn single_byte_flips_are_refused_reported_or_harmless() {
 }
 
 #[test]
+#[cfg_attr(
+    newsarc_no_corpus,
+    ignore = "the public corpus is missing: set NEWSARC_CORPUS (README: Tests and the public corpus)"
+)]
 fn truncated_and_deleted_files_are_refused_reported_or_harmless() {
     let Some(corpus) = support_corpus::corpus_dir() else {
         return;

@@ -10,6 +10,8 @@
 // A test that meets an unexpected value should stop right there.
 #![allow(clippy::unwrap_used)]
 
+#[path = "../support/fingerprint.rs"]
+mod fingerprint;
 #[path = "../support/cli.rs"]
 mod support_cli;
 #[path = "../support/corpus.rs"]
@@ -112,6 +114,10 @@ fn check_acknowledged(
 }
 
 #[test]
+#[cfg_attr(
+    newsarc_no_corpus,
+    ignore = "the public corpus is missing: set NEWSARC_CORPUS (README: Tests and the public corpus)"
+)]
 fn nothing_acknowledged_is_lost_when_ingest_is_killed() {
     let Some(corpus) = support_corpus::corpus_dir() else {
         return;
@@ -151,6 +157,60 @@ fn nothing_acknowledged_is_lost_when_ingest_is_killed() {
     );
 }
 
+#[test]
+#[cfg_attr(
+    newsarc_no_corpus,
+    ignore = "the public corpus is missing: set NEWSARC_CORPUS (README: Tests and the public corpus)"
+)]
+fn an_ingest_killed_and_run_again_gives_the_store_of_one_run() {
+    let Some(corpus) = support_corpus::corpus_dir() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = dir.path().join("mirror");
+    support_corpus::mirror_with_fetch_times(&corpus, &mirror);
+    let articles = mirror.join("articles");
+    let reference = dir.path().join("reference");
+    let once = Command::new(env!("CARGO_BIN_EXE_newsarc"))
+        .arg("--store")
+        .arg(&reference)
+        .arg("ingest")
+        .arg(&articles)
+        .env_remove("NEWSARC_STORE")
+        .output()
+        .unwrap();
+    assert!(once.status.success(), "{once:?}");
+    let expected = fingerprint::fingerprint(&reference);
+
+    let kills = env_number("NEWSARC_CRASH_KILLS", 20) / 4;
+    let mut random = rand_pcg::Pcg64::seed_from_u64(env_number("NEWSARC_CRASH_SEED", 1) + 3);
+    let store = dir.path().join("store");
+    let mut killed_mid_run = 0;
+    for _ in 0..kills {
+        let after = Duration::from_millis(random.random_range(20..3_000));
+        if !ingest_and_kill(&store, &articles, after).1 {
+            killed_mid_run += 1;
+        }
+    }
+    let rest = Command::new(env!("CARGO_BIN_EXE_newsarc"))
+        .arg("--store")
+        .arg(&store)
+        .arg("ingest")
+        .arg(&articles)
+        .env_remove("NEWSARC_STORE")
+        .output()
+        .unwrap();
+    assert!(rest.status.success(), "{rest:?}");
+    println!(
+        "killed and resumed: {kills} kills ({killed_mid_run} while ingesting), then one run to the end"
+    );
+    assert!(killed_mid_run > 0, "no kill landed while ingesting");
+    assert!(
+        fingerprint::fingerprint(&store) == expected,
+        "the resumed store differs from one uninterrupted ingest"
+    );
+}
+
 /// The corpus files, in manifest order.
 fn corpus_files(corpus: &Path) -> Vec<PathBuf> {
     let manifest: serde_json::Value =
@@ -165,6 +225,10 @@ fn corpus_files(corpus: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
+#[cfg_attr(
+    newsarc_no_corpus,
+    ignore = "the public corpus is missing: set NEWSARC_CORPUS (README: Tests and the public corpus)"
+)]
 fn nothing_acknowledged_is_lost_when_serve_is_killed() {
     use newsarc_server::pb;
     let Some(corpus) = support_corpus::corpus_dir() else {
@@ -263,6 +327,10 @@ fn run_and_kill(store: &Path, args: &[&str], after: Duration) -> bool {
 }
 
 #[test]
+#[cfg_attr(
+    newsarc_no_corpus,
+    ignore = "the public corpus is missing: set NEWSARC_CORPUS (README: Tests and the public corpus)"
+)]
 fn an_export_or_import_killed_midway_leaves_nothing_half_written() {
     let Some(corpus) = support_corpus::corpus_dir() else {
         return;

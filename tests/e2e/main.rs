@@ -4,8 +4,13 @@
 // A test that meets an unexpected value should stop right there.
 #![allow(clippy::unwrap_used)]
 
+mod corpus;
 mod damage;
+mod encodings;
 mod fetch;
+mod fidelity;
+#[path = "../support/fingerprint.rs"]
+mod fingerprint;
 mod jobs;
 mod serve;
 #[path = "../support/server.rs"]
@@ -14,6 +19,8 @@ mod server;
 mod site;
 #[path = "../support/cli.rs"]
 mod support_cli;
+#[path = "../support/corpus.rs"]
+mod support_corpus;
 
 use std::path::PathBuf;
 

@@ -102,10 +102,7 @@ pub struct History {
 impl History {
     /// The revisions, in fetch-time order.
     pub fn revisions(&self) -> impl Iterator<Item = &crate::timeline::TimelineRevision> {
-        self.entries.iter().filter_map(|entry| match entry {
-            TimelineEntry::Revision(revision) => Some(revision),
-            _ => None,
-        })
+        crate::timeline::revisions_of(&self.entries)
     }
 
     fn lines(&self) -> Vec<LogLine<'_>> {

@@ -24,7 +24,7 @@ pub struct TimelineRevision {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TimelineEntry {
     /// A new text.
-    Revision(TimelineRevision),
+    Revision(Box<TimelineRevision>),
     /// A fetch that saw a revision's bytes again.
     Observation(ObservationRecord),
     /// The URL went away or came back.
@@ -65,11 +65,16 @@ pub struct Timeline {
 impl Timeline {
     /// The revisions, in time order.
     pub fn revisions(&self) -> impl Iterator<Item = &TimelineRevision> {
-        self.entries.iter().filter_map(|entry| match entry {
-            TimelineEntry::Revision(revision) => Some(revision),
-            _ => None,
-        })
+        revisions_of(&self.entries)
     }
+}
+
+/// The revisions among `entries`, in their order.
+pub fn revisions_of(entries: &[TimelineEntry]) -> impl Iterator<Item = &TimelineRevision> {
+    entries.iter().filter_map(|entry| match entry {
+        TimelineEntry::Revision(revision) => Some(revision.as_ref()),
+        _ => None,
+    })
 }
 
 /// How `record` differs from `previous`, the revision before it in time.
@@ -113,11 +118,11 @@ impl Archive {
         for (id, record) in self.store.timeline(&article.key)? {
             let change = change_between(previous.as_ref(), &record);
             previous = Some(record.clone());
-            entries.push(TimelineEntry::Revision(TimelineRevision {
+            entries.push(TimelineEntry::Revision(Box::new(TimelineRevision {
                 id,
                 record,
                 change,
-            }));
+            })));
         }
         if with_observations {
             entries.extend(

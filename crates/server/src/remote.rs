@@ -37,12 +37,19 @@ pub enum RemoteError {
         /// The transport's reason, in a few words.
         reason: String,
     },
-    /// The server answered with an error.
+    /// The server answered with an error (the status is the whole of the
+    /// message: no cause follows it).
     #[error("the server says: {} ({:?})", .0.message(), .0.code())]
-    Status(#[from] tonic::Status),
+    Status(tonic::Status),
     /// The answer could not be read.
     #[error(transparent)]
     Malformed(#[from] MalformedAnswer),
+}
+
+impl From<tonic::Status> for RemoteError {
+    fn from(status: tonic::Status) -> Self {
+        Self::Status(status)
+    }
 }
 
 /// A connection to a `newsarc serve`.
@@ -116,13 +123,25 @@ impl Remote {
     /// A call's failure: a transport failure (the server went, or never
     /// spoke gRPC) reads as one plain line.
     fn failed(&self, status: tonic::Status) -> RemoteError {
-        if status.code() == tonic::Code::Unknown || status.code() == tonic::Code::Unavailable {
-            if let Some(source) = std::error::Error::source(&status) {
-                return RemoteError::Connect {
-                    url: self.url.clone(),
-                    reason: transport_reason(source),
-                };
-            }
+        // A status the server sent carries no source; one the client made
+        // up from a failed connection does.
+        if let Some(source) = std::error::Error::source(&status) {
+            return RemoteError::Connect {
+                url: self.url.clone(),
+                reason: transport_reason(source),
+            };
+        }
+        // An HTTP/2 server that is not a gRPC one answers without a status.
+        if status.message().contains("grpc-status header missing") {
+            return RemoteError::Connect {
+                url: self.url.clone(),
+                reason: format!(
+                    "it answered HTTP but is no gRPC server ({}); is that the address `newsarc serve` printed?",
+                    status
+                        .message()
+                        .trim_start_matches("grpc-status header missing, ")
+                ),
+            };
         }
         RemoteError::Status(status)
     }
@@ -146,9 +165,11 @@ impl Remote {
                 .into_inner();
             for entry in page.entries {
                 match entry.entry {
-                    Some(pb::history_entry::Entry::Revision(revision)) => entries.push(
-                        TimelineEntry::Revision(convert::timeline_revision_back(&revision)?),
-                    ),
+                    Some(pb::history_entry::Entry::Revision(revision)) => {
+                        entries.push(TimelineEntry::Revision(Box::new(
+                            convert::timeline_revision_back(&revision)?,
+                        )))
+                    }
                     Some(pb::history_entry::Entry::Event(event)) => {
                         let (id, event) = convert::event_back(&event)?;
                         entries.push(TimelineEntry::Event(id, event));
