@@ -5,6 +5,7 @@
 
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use serde_json::Value;
 
 use newsarc_model::ChangeKind;
 
@@ -81,6 +82,28 @@ fn the_order_files_are_ingested_in_changes_no_timeline() {
         .take(5)
         .collect();
     assert!(differing.is_empty(), "timelines differ: {differing:?}");
+    // And `log` shows it so: the articles with the longest histories, whose
+    // chains the shuffle reordered most, list the same revisions.
+    let mut longest: Vec<_> = expected.iter().collect();
+    longest.sort_by_key(|(key, timeline)| (std::cmp::Reverse(timeline.len()), *key));
+    for (key, _) in longest.into_iter().take(20) {
+        let shown = |store: &std::path::Path| -> Vec<(Value, Value, Value)> {
+            let log: Value =
+                serde_json::from_slice(&newsarc(store, &["log", "--json", key]).stdout).unwrap();
+            log.as_array()
+                .unwrap()
+                .iter()
+                .map(|entry| {
+                    (
+                        entry["fetched_at"].clone(),
+                        entry["blob"].clone(),
+                        entry["change"].clone(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(shown(&in_order), shown(&shuffled), "log {key}");
+    }
     let verify = newsarc(&shuffled, &["verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
 }

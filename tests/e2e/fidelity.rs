@@ -423,11 +423,12 @@ fn provenance_keeps_the_path_as_given() {
         .unwrap();
     assert_eq!(ingest.status.code(), Some(0), "{}", stderr(&ingest));
     let store = dir.path().join("store");
-    let shown = json(&newsarc(&store, &["show", "--json", BRIDGE]));
+    let first = format!("{BRIDGE}@1");
+    let shown = json(&newsarc(&store, &["show", "--json", &first]));
     assert_eq!(shown["source"], "posts/01.md");
     let (mut server, remote) = start_server(&store);
     let far = Command::new(env!("CARGO_BIN_EXE_newsarc"))
-        .args(["--remote", &remote, "show", "--json", BRIDGE])
+        .args(["--remote", &remote, "show", "--json", &first])
         .env_remove("NEWSARC_STORE")
         .output()
         .unwrap();
