@@ -370,6 +370,29 @@ fn messages_say_what_where_and_what_to_do_once() {
         "{message}"
     );
 
+    // A plain HTTP/1.1 server, which cannot even start an HTTP/2 exchange.
+    let http1 = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let http1_addr = http1.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in http1.incoming().take(4).flatten() {
+            use std::io::Write;
+            let mut stream = stream;
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
+    let old_web = Command::new(env!("CARGO_BIN_EXE_newsarc"))
+        .args(["--remote", &http1_addr.to_string(), "stats"])
+        .env_remove("NEWSARC_STORE")
+        .output()
+        .unwrap();
+    assert_eq!(old_web.status.code(), Some(2));
+    let message = stderr(&old_web);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(
+        message.contains("does not speak gRPC") && !message.contains("hyper"),
+        "{message}"
+    );
+
     // A listening address by host name.
     let (mut local, local_url) = {
         let mut child = Command::new(env!("CARGO_BIN_EXE_newsarc"))

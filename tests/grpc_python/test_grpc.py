@@ -91,6 +91,13 @@ def test_ingest_outcomes(api):
     assert response.outcome == pb.UNCHANGED
     assert response.revision_id.text.startswith("blake3:")
     assert len(response.blob_digest.value) == 32
+    # The same bytes at the time they were first sent: nothing is written.
+    again = stub.Ingest(
+        pb.IngestRequest(document=document, fetched_at=Timestamp(seconds=1_772_400_000 + 2 * 86_400)),
+        timeout=10,
+    )
+    assert again.outcome == pb.ALREADY_ARCHIVED
+    assert again.seq == 3
 
 
 def test_history_with_paging(api):
@@ -142,7 +149,7 @@ def test_errors_carry_the_right_codes(api):
         stub.ListHistory(pb.ListHistoryRequest(article="https://nowhere.example/x"), timeout=10)
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
     with pytest.raises(grpc.RpcError) as malformed:
-        stub.GetRevision(pb.GetRevisionRequest(revision=pb.RevisionRef(id="xyz")), timeout=10)
+        stub.GetRevision(pb.GetRevisionRequest(revision=pb.RevisionRef(id="abc1")), timeout=10)
     assert malformed.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 

@@ -438,3 +438,95 @@ async fn list_history_sees_a_revision_ingested_after_it_was_asked() {
     assert_eq!(list(client.clone()).await, 2);
     server.stop().await;
 }
+
+/// A capture archived late takes its place in time: the history lists it
+/// first, and the time gate finds it.
+#[tokio::test(flavor = "multi_thread")]
+async fn histories_and_the_time_gate_follow_fetch_time_not_arrival() {
+    let server = start(settings()).await;
+    let mut client = server.client().await;
+    for (seconds, body) in [(600, "The later text."), (60, "The earlier text.")] {
+        client
+            .ingest(pb::IngestRequest {
+                document: post("Service test", body),
+                fetched_at: at(seconds),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let history = client
+        .list_history(pb::ListHistoryRequest {
+            article: ARTICLE.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let listed: Vec<(u32, &str)> = history
+        .entries
+        .iter()
+        .filter_map(|entry| match &entry.entry {
+            Some(pb::history_entry::Entry::Revision(revision)) => {
+                Some((revision.seq, revision.change.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    // Chain numbers say the order of arrival; changes follow time.
+    assert_eq!(listed, [(2, "new"), (1, "body")]);
+
+    let closest = client
+        .get_closest(pb::GetClosestRequest {
+            article: ARTICLE.into(),
+            time: at(300),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(closest.current.unwrap().seq, 2);
+    assert_eq!(closest.next.unwrap().seq, 1);
+    assert!(closest.prev.is_none());
+
+    let again = client
+        .ingest(pb::IngestRequest {
+            document: post("Service test", "The earlier text."),
+            fetched_at: at(60),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.outcome, pb::IngestOutcome::AlreadyArchived as i32);
+    let future = client
+        .ingest(pb::IngestRequest {
+            document: post("Service test", "From the future."),
+            fetched_at: at(4_102_444_800),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(future.code(), tonic::Code::InvalidArgument, "{future:?}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unwatch_answers_for_each_url_given() {
+    let server = start(settings()).await;
+    let mut client = server.client().await;
+    let answer = client
+        .unwatch(pb::UnwatchRequest {
+            urls: vec!["https://example.org/never-fetched".into()],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(answer.results.len(), 1);
+    assert!(answer.results[0].urls.is_empty());
+    assert!(
+        answer.results[0].error.contains("never-fetched"),
+        "{:?}",
+        answer.results
+    );
+    server.stop().await;
+}
