@@ -140,7 +140,7 @@ fn main() {
     });
 
     // 2. Storage.
-    let archive = Archive::open(store.path()).expect("store");
+    let archive = Archive::open(store.path(), &newsarc::StoreConfig::default()).expect("store");
     let stored = archive.store().disk_bytes().expect("size");
     run(Command::new("git")
         .current_dir(repo.path())
@@ -256,11 +256,16 @@ fn main() {
     }
 
     // 4. Verify against the hash itself.
-    let archive = Archive::open(store.path()).expect("store");
+    let archive = Archive::open(store.path(), &newsarc::StoreConfig::default()).expect("store");
     let mut verify_s: Vec<f64> = (0..rounds)
         .map(|_| {
             timed(|| {
-                assert!(archive.store().verify(&mut |_| {}).expect("verify").ok());
+                assert!(
+                    archive
+                        .check(false, &Default::default(), &mut |_| {}, &mut |_| {})
+                        .expect("verify")
+                        .ok()
+                );
             })
         })
         .collect();

@@ -108,26 +108,34 @@ pub fn git_repository(repo: &Path, revisions: &[CorpusRevision]) {
     git(&["checkout", "-q", "master"]);
 }
 
-/// Ingests every revision in fetch order into a new store at `dir` and
-/// flushes: what `newsarc ingest` does, in fetch order.
+/// Ingests every revision in fetch order into a new store at `dir`, read
+/// from its file and stored in commits of 256 as `newsarc ingest` does
+/// (parsed on every core, durable at the end).
 pub fn ingest(dir: &Path, revisions: &[CorpusRevision]) -> Archive {
-    let archive = Archive::open(dir).expect("store");
-    for (done, revision) in revisions.iter().enumerate() {
-        let bytes = std::fs::read(&revision.path).expect("read");
-        archive
-            .ingest_document(
-                &bytes,
-                &revision.path.display().to_string(),
-                revision.fetched_at,
-                &DocumentHint::default(),
-                None,
-            )
+    let archive = Archive::open(dir, &newsarc::StoreConfig::default()).expect("store");
+    for group in revisions.chunks(newsarc::ingest::FILES_PER_COMMIT) {
+        let read: Vec<(Vec<u8>, String)> = group
+            .iter()
+            .map(|revision| {
+                let bytes = std::fs::read(&revision.path).expect("read");
+                (bytes, revision.path.display().to_string())
+            })
+            .collect();
+        let documents: Vec<newsarc::ingest::Document<'_>> = read
+            .iter()
+            .zip(group)
+            .map(|((bytes, source), revision)| newsarc::ingest::Document {
+                bytes,
+                source,
+                fetched_at: revision.fetched_at,
+            })
+            .collect();
+        for stored in archive
+            .ingest_documents(&documents, &DocumentHint::default())
             .expect("store")
-            .expect("corpus parses");
-        if (done + 1) % newsarc::ingest::FILES_PER_FLUSH == 0 {
-            archive.store().flush().expect("flush");
+        {
+            stored.expect("corpus parses");
         }
     }
-    archive.store().flush().expect("flush");
     archive
 }

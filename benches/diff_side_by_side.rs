@@ -71,7 +71,8 @@ fn main() {
     // same bytes.
     let store = tempfile::tempdir().expect("temp dir");
     let revision_of = {
-        let archive = Archive::open(store.path()).expect("open store");
+        let archive =
+            Archive::open(store.path(), &newsarc::StoreConfig::default()).expect("open store");
         let mut ids = std::collections::HashMap::new();
         for (index, path) in files.iter().flat_map(|(a, b)| [a, b]).enumerate() {
             if ids.contains_key(path) {

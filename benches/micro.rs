@@ -63,6 +63,14 @@ fn hashing(c: &mut Criterion) {
     group.finish();
 }
 
+/// Stores one fetch in a commit of its own (durable, as ingest's are).
+fn add_one(store: &Store, fetch: &newsarc_store::Fetch<'_>) -> newsarc_store::Added {
+    let mut commit = store.begin().expect("begin");
+    let added = commit.add_fetch(fetch).expect("store");
+    commit.finish().expect("commit");
+    added
+}
+
 fn storing(c: &mut Criterion) {
     let (old, new) = pair();
     let mut group = c.benchmark_group("store");
@@ -73,10 +81,10 @@ fn storing(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let store = Store::in_memory();
-                store.add_fetch(&fetch_of(&old, 1)).expect("store");
+                add_one(&store, &fetch_of(&old, 1));
                 store
             },
-            |store| store.add_fetch(&fetch_of(&new, 2)).expect("store"),
+            |store| add_one(&store, &fetch_of(&new, 2)),
             BatchSize::SmallInput,
         )
     });
@@ -123,28 +131,25 @@ fn storing(c: &mut Criterion) {
     let chain: Vec<_> = all.into_iter().filter(|r| r.url == longest).collect();
     let mut last = None;
     for (at, revision) in chain.iter().enumerate() {
-        last = Some(
-            store
-                .add_fetch(&fetch_of(&revision.bytes, at as i64))
-                .expect("store"),
-        );
+        last = Some(add_one(&store, &fetch_of(&revision.bytes, at as i64)));
     }
     let first_blob = Digest::of(&chain[0].bytes);
     let last = last.expect("a chain");
-    let depth = store.blob_record(&last.blob).expect("blob").depth;
+    let revisions = chain.len();
     group.bench_function("read a whole blob", |b| {
         b.iter(|| store.blob(black_box(&first_blob)).expect("blob"))
     });
-    group.bench_function(format!("read a blob {depth} deltas deep"), |b| {
-        b.iter(|| store.blob(black_box(&last.blob)).expect("blob"))
-    });
+    group.bench_function(
+        format!("read the last blob of a {revisions}-revision chain"),
+        |b| b.iter(|| store.blob(black_box(&last.blob)).expect("blob")),
+    );
     group.finish();
 }
 
 fn records(c: &mut Criterion) {
     let (old, _) = pair();
     let store = Store::in_memory();
-    let added = store.add_fetch(&fetch_of(&old, 1)).expect("store");
+    let added = add_one(&store, &fetch_of(&old, 1));
     let record = store.revision(&added.revision).expect("record");
     let bytes = codec::encode(&record).expect("encode");
     let mut group = c.benchmark_group("revision record");
@@ -164,10 +169,20 @@ fn records(c: &mut Criterion) {
 fn reading(c: &mut Criterion) {
     // A sled store of 3,000 synthetic revisions.
     let dir = tempfile::tempdir().expect("temp dir");
-    let archive = Archive::open(dir.path()).expect("store");
+    let archive = Archive::open(dir.path(), &newsarc::StoreConfig::default()).expect("store");
     let mut longest: Option<(u32, String)> = None;
-    for revision in revisions(3_000) {
-        let stored = revision.ingest(&archive);
+    let all = revisions(3_000);
+    let documents: Vec<_> = all.iter().map(synth::SynthRevision::document).collect();
+    let mut stored_all = Vec::new();
+    for group in documents.chunks(newsarc::ingest::FILES_PER_COMMIT) {
+        stored_all.extend(
+            archive
+                .ingest_documents(group, &DocumentHint::default())
+                .expect("store"),
+        );
+    }
+    for stored in stored_all {
+        let stored = stored.expect("parse");
         if longest
             .as_ref()
             .is_none_or(|(seq, _)| stored.added.seq > *seq)
@@ -175,7 +190,6 @@ fn reading(c: &mut Criterion) {
             longest = Some((stored.added.seq, stored.article));
         }
     }
-    archive.store().flush().expect("flush");
     let (seq, key) = longest.expect("an article");
     let mut group = c.benchmark_group("read");
     group.bench_function(format!("history of a {seq}-revision article (sled)"), |b| {
@@ -201,12 +215,19 @@ fn reading(c: &mut Criterion) {
     });
     group.finish();
 
-    let objects = archive.store().verify(&mut |_| {}).expect("verify").objects;
+    let objects = archive
+        .check(false, &Default::default(), &mut |_| {}, &mut |_| {})
+        .expect("verify")
+        .objects;
     let mut group = c.benchmark_group("verify");
     group.sample_size(10);
     group.throughput(Throughput::Elements(objects));
     group.bench_function(format!("whole store ({objects} objects)"), |b| {
-        b.iter(|| archive.store().verify(&mut |_| {}).expect("verify"))
+        b.iter(|| {
+            archive
+                .check(false, &Default::default(), &mut |_| {}, &mut |_| {})
+                .expect("verify")
+        })
     });
     group.finish();
 }

@@ -18,12 +18,13 @@ use std::time::Instant;
 
 use measure::{machine, percentile};
 use newsarc::Archive;
+use newsarc::StoreConfig;
 use newsarc_model::Millis;
-use newsarc_store::Store;
+use newsarc_parse::DocumentHint;
 use rand::{RngExt, SeedableRng};
 
-/// Files are flushed in groups, as `newsarc ingest` does.
-const FLUSH_EVERY: u64 = 256;
+/// Revisions are committed in groups, as `newsarc ingest` does.
+const COMMIT_EVERY: u64 = newsarc::ingest::FILES_PER_COMMIT as u64;
 /// History lookups timed after each chunk.
 const HISTORY_SAMPLES: usize = 200;
 
@@ -33,6 +34,9 @@ struct Options {
     cache_mib: u64,
     seed: u64,
     dir: Option<std::path::PathBuf>,
+    /// Only verify the store at `dir` (fast, then deep), in a process of
+    /// its own so that its peak RSS is verify's alone.
+    verify_only: bool,
 }
 
 fn options() -> Options {
@@ -42,6 +46,7 @@ fn options() -> Options {
         cache_mib: 256,
         seed: 1,
         dir: None,
+        verify_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -55,6 +60,7 @@ fn options() -> Options {
                 options.revisions = 100_000;
                 options.chunk = 10_000;
             }
+            "--verify-only" => options.verify_only = true,
             "--revisions" => options.revisions = number("--revisions"),
             "--chunk" => options.chunk = number("--chunk"),
             "--cache-mib" => options.cache_mib = number("--cache-mib"),
@@ -103,9 +109,15 @@ fn main() {
         .dir
         .clone()
         .unwrap_or_else(|| temp.path().join("store"));
-    let store =
-        Store::open_with_cache(&dir, options.cache_mib * 1024 * 1024).expect("open the store");
-    let archive = Archive::with_store(store);
+    let config = StoreConfig {
+        cache_bytes: options.cache_mib * 1024 * 1024,
+        read_only: options.verify_only,
+        ..StoreConfig::default()
+    };
+    let archive = Archive::open(&dir, &config).expect("open the store");
+    if options.verify_only {
+        return verify_only(&archive);
+    }
 
     println!(
         "Scale run: {} synthetic revisions (seed {}), chunks of {}, sled cache {} MiB; {}; {}",
@@ -127,22 +139,30 @@ fn main() {
     let mut rates = Vec::new();
     let started = Instant::now();
     let mut raw_bytes = 0u64;
+    let mut pending: Vec<synth::SynthRevision> = Vec::new();
     for (index, revision) in synth::Synth::new(options.seed)
         .take(options.revisions as usize)
         .enumerate()
     {
         let done = index as u64 + 1;
-        let stored = revision.ingest(&archive);
-        if seen_urls.insert(revision.url) {
-            keys.push(stored.article);
-        }
         chunk_bytes += revision.bytes.len() as u64;
         raw_bytes += revision.bytes.len() as u64;
-        if done.is_multiple_of(FLUSH_EVERY) {
-            archive.store().flush().expect("flush");
+        pending.push(revision);
+        let chunk_done = done.is_multiple_of(options.chunk) || done == options.revisions;
+        if pending.len() as u64 == COMMIT_EVERY || chunk_done {
+            // Commits of 256, as `newsarc ingest` makes them.
+            let documents: Vec<_> = pending.iter().map(synth::SynthRevision::document).collect();
+            let stored = archive
+                .ingest_documents(&documents, &DocumentHint::default())
+                .expect("the store takes them");
+            for (revision, stored) in pending.drain(..).zip(stored) {
+                let stored = stored.expect("every synthetic page parses");
+                if seen_urls.insert(revision.url) {
+                    keys.push(stored.article);
+                }
+            }
         }
-        if done.is_multiple_of(options.chunk) || done == options.revisions {
-            archive.store().flush().expect("flush");
+        if chunk_done {
             let seconds = chunk_started.elapsed().as_secs_f64();
             let rate = (done - chunk_first) as f64 / seconds;
             rates.push(rate);
@@ -163,9 +183,16 @@ fn main() {
 
     let (p50, p99) = history_latency(&archive, &keys, 2_000, 99);
     let verify_started = Instant::now();
-    let report = archive.store().verify(&mut |_| {}).expect("verify");
+    let report = archive
+        .check(
+            false,
+            &Default::default(),
+            &mut |f| panic!("verify found {f:?}"),
+            &mut |_| {},
+        )
+        .expect("verify");
     let verify_seconds = verify_started.elapsed().as_secs_f64();
-    assert!(report.ok(), "verify found {:?}", &report.findings[..1]);
+    assert!(report.ok());
     let counters = archive.store().counters().expect("counters");
     let disk = archive.store().disk_bytes().expect("size");
     let (_, peak) = rss_mib();
@@ -207,4 +234,34 @@ fn main() {
         report.bytes as f64 / verify_seconds / 1e6,
         counters.raw_bytes as f64 / verify_seconds / 1e6
     );
+}
+
+/// `--verify-only`: verify, fast and deep, of the store opened read-only;
+/// the peak RSS is this process's, so verify's alone.
+fn verify_only(archive: &Archive) {
+    let counters = archive.store().counters().expect("counters");
+    println!(
+        "| verify of {} revisions | seconds | MB/s of documents | peak RSS MiB |",
+        counters.revisions
+    );
+    println!("|---|---|---|---|");
+    for deep in [false, true] {
+        let started = Instant::now();
+        let report = archive
+            .check(
+                deep,
+                &Default::default(),
+                &mut |f| panic!("verify found {f:?}"),
+                &mut |_| {},
+            )
+            .expect("verify");
+        assert!(report.ok());
+        let seconds = started.elapsed().as_secs_f64();
+        println!(
+            "| {} | {seconds:.1} | {:.1} | {:.0} |",
+            if deep { "--deep" } else { "fast" },
+            counters.raw_bytes as f64 / seconds / 1e6,
+            rss_mib().1
+        );
+    }
 }

@@ -181,18 +181,29 @@ pub struct SynthRevision {
 }
 
 impl SynthRevision {
-    /// Parses and stores this revision, as a fetcher would.
+    /// Parses and stores this revision in a commit of its own, as one
+    /// fetch is stored.
     pub fn ingest(&self, archive: &newsarc::Archive) -> newsarc::ingest::Stored {
+        let document = self.document();
         archive
             .ingest_document(
-                &self.bytes,
-                &self.url,
-                newsarc_model::Millis::from_millis(self.fetched_at),
+                document.bytes,
+                document.source,
+                document.fetched_at,
                 &newsarc_parse::DocumentHint::default(),
                 None,
             )
             .expect("the store takes it")
             .expect("every synthetic page parses")
+    }
+
+    /// This revision as a document to ingest.
+    pub fn document(&self) -> newsarc::ingest::Document<'_> {
+        newsarc::ingest::Document {
+            bytes: &self.bytes,
+            source: &self.url,
+            fetched_at: newsarc_model::Millis::from_millis(self.fetched_at),
+        }
     }
 }
 

@@ -86,7 +86,8 @@ fn corpus() -> Option<&'static Corpus> {
             plan.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
 
             let store = tempfile::tempdir().expect("temp dir");
-            let archive = Archive::open(store.path()).expect("open store");
+            let archive =
+                Archive::open(store.path(), &newsarc::StoreConfig::default()).expect("open store");
             let revisions = plan
                 .into_iter()
                 .map(|(fetched_at, file, manifest_key)| {
@@ -230,12 +231,17 @@ fn grouping_into_articles_agrees_with_the_manifest() {
 )]
 fn the_corpus_store_verifies_clean() {
     let Some(corpus) = corpus() else { return };
-    let report = corpus.archive.store().verify(&mut |_| {}).unwrap();
-    assert!(
-        report.ok(),
-        "{:?}",
-        &report.findings[..report.findings.len().min(10)]
-    );
+    let mut findings = Vec::new();
+    let report = corpus
+        .archive
+        .check(
+            true,
+            &Default::default(),
+            &mut |f| findings.push(f),
+            &mut |_| {},
+        )
+        .unwrap();
+    assert!(report.ok(), "{:?}", &findings[..findings.len().min(10)]);
     assert!(report.bytes > 0);
 }
 

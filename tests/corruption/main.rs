@@ -1,15 +1,21 @@
-//! The corruption campaign: damage copies of a store's files (single-byte
-//! flips at random places, truncations, deleted files) and run the real
+//! The corruption campaign: damage copies of a store's files — the packs,
+//! sled's index files, the header and the head witness — by single-byte
+//! flips at random places, truncations and deletions, and run the real
 //! `newsarc verify` on each copy. Every outcome must be one of:
 //!
-//! - exit 2, the store cannot be opened, with a message saying why; then
-//!   `newsarc repair` either brings the whole store back (sled's config
-//!   file was damaged) or fails without changing a file;
-//! - exit 1, `verify` reports findings;
+//! - exit 2, the store cannot be opened, with a message naming it; then
+//!   `newsarc repair --rebuild-index` either brings the whole store back
+//!   from the packs, lists what it cannot (exit 1), or fails without
+//!   changing a file;
+//! - exit 1, `verify` reports findings, and every revision whose bytes can
+//!   no longer be read is named in them;
 //! - exit 0, and the copy still exports exactly what the undamaged store
-//!   exports (the damage hit bytes the engine never reads again).
+//!   exports (the damage hit bytes nothing reads again).
 //!
 //! A panic, a signal, or exit 0 with different contents fails the test.
+//! The salvage test then damages only sled's files (100 flips, one per
+//! copy, and each file deleted): `repair --rebuild-index` must bring every
+//! copy back whole from the packs.
 //!
 //! `NEWSARC_CORRUPTION_FLIPS` flips (default 40, what `.ci/run` runs),
 //! `NEWSARC_CORRUPTION_ARTICLES` corpus articles in the store (default 60;
@@ -85,9 +91,9 @@ fn pristine(corpus: &Path) -> Pristine {
     let body = export_body(&store, dir.path()).unwrap();
     let files = [store_files(&fresh), store_files(&store)];
     assert!(
-        files[1]
-            .iter()
-            .any(|(file, _)| file.to_string_lossy().starts_with("snap.")),
+        files[1].iter().any(|(file, _)| file
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().starts_with("snap."))),
         "opening the store again wrote no sled snapshot: {files:?}"
     );
     Pristine {
@@ -136,9 +142,12 @@ enum Outcome {
     /// Exit 2: the store cannot be opened, and the message says why;
     /// `repair` cannot open it either and leaves its files as they were.
     Refused,
-    /// Exit 2, then `repair` set sled's damaged config file aside and the
-    /// store verifies clean with all its contents.
+    /// Exit 2, then `repair --rebuild-index` made the index anew from the
+    /// packs and the store verifies clean with all its contents.
     RefusedThenRepaired,
+    /// Exit 2, then `repair --rebuild-index` listed what it cannot bring
+    /// back (exit 1).
+    RefusedThenListed,
     /// Exit 1: findings reported, of these kinds.
     Detected(Vec<String>),
     /// Exit 0 and the same contents as the undamaged store.
@@ -150,6 +159,7 @@ impl fmt::Display for Outcome {
         f.write_str(match self {
             Self::Refused => "refused to open (exit 2), repair cannot",
             Self::RefusedThenRepaired => "refused to open (exit 2), repaired whole",
+            Self::RefusedThenListed => "refused to open (exit 2), repair lists losses",
             Self::Detected(_) => "damage reported (exit 1)",
             Self::Harmless => "undetected, contents unchanged (exit 0)",
         })
@@ -184,6 +194,9 @@ fn judge(copy: &Path, pristine: &Pristine, scratch: &Path) -> Result<Outcome, St
         Some(1) => {
             let report: serde_json::Value = serde_json::from_slice(&verify.stdout)
                 .map_err(|err| format!("verify --json printed no JSON: {err}"))?;
+            if let Some(unnamed) = unnamed_damage(copy, &report) {
+                return Err(unnamed);
+            }
             let mut kinds: Vec<String> = report["findings"]
                 .as_array()
                 .into_iter()
@@ -207,7 +220,7 @@ fn judge(copy: &Path, pristine: &Pristine, scratch: &Path) -> Result<Outcome, St
 /// and everything is back, or it fails and changes nothing.
 fn judge_repair(copy: &Path, pristine: &Pristine, scratch: &Path) -> Result<Outcome, String> {
     let before = file_contents(copy);
-    let repair = newsarc(copy, &["repair", "--json"]);
+    let repair = newsarc(copy, &["repair", "--rebuild-index", "--json"]);
     let stderr = String::from_utf8_lossy(&repair.stderr);
     if stderr.contains("panicked") {
         return Err(format!("repair panicked: {stderr}"));
@@ -217,6 +230,8 @@ fn judge_repair(copy: &Path, pristine: &Pristine, scratch: &Path) -> Result<Outc
         Some(2) => Err(format!(
             "a failed repair changed the store's files: {stderr}"
         )),
+        Some(1) if repair.stdout.is_empty() => Err("repair exit 1 without a report".into()),
+        Some(1) => Ok(Outcome::RefusedThenListed),
         Some(0) => {
             let verify = newsarc(copy, &["verify"]);
             match export_body(copy, scratch) {
@@ -234,6 +249,35 @@ fn judge_repair(copy: &Path, pristine: &Pristine, scratch: &Path) -> Result<Outc
             String::from_utf8_lossy(&repair.stdout)
         )),
     }
+}
+
+/// The revisions of a damaged copy whose document no longer reads, each
+/// of which verify's report must name (by revision id or document digest);
+/// `Some(what is missing)` when one is not named.
+fn unnamed_damage(copy: &Path, report: &serde_json::Value) -> Option<String> {
+    let config = newsarc_store::StoreConfig {
+        read_only: true,
+        ..newsarc_store::StoreConfig::default()
+    };
+    // A copy whose index cannot be read is judged by its findings alone.
+    let store = newsarc_store::Store::open(copy, &config).ok()?;
+    let text = report["findings"].to_string();
+    let mut unnamed = Vec::new();
+    for article in store.articles() {
+        let Ok(article) = article else { continue };
+        let Ok(timeline) = store.timeline(&article.key) else {
+            continue;
+        };
+        for entry in timeline {
+            if store.blob(&entry.blob).is_err()
+                && !text.contains(&entry.id.to_string())
+                && !text.contains(&entry.blob.to_string())
+            {
+                unnamed.push(format!("{}@{} ({})", article.key, entry.seq, entry.id));
+            }
+        }
+    }
+    (!unnamed.is_empty()).then(|| format!("damaged revisions verify did not name: {unnamed:?}"))
 }
 
 /// Counts outcomes per damaged file and collects failures.
@@ -401,4 +445,102 @@ fn truncated_and_deleted_files_are_refused_reported_or_harmless() {
         "{} truncated or deleted files, in both states:",
         damages.len()
     ));
+}
+
+/// sled's files of a store: the index, which the packs rebuild.
+fn index_files(files: &[(PathBuf, u64)]) -> Vec<(PathBuf, u64)> {
+    files
+        .iter()
+        .filter(|(file, _)| file.starts_with("index"))
+        .cloned()
+        .collect()
+}
+
+/// Brings a copy whose sled files were damaged back with `repair
+/// --rebuild-index`: whole, byte for byte, and verifying clean.
+fn salvage(copy: &Path, pristine: &Pristine, scratch: &Path) -> Result<(), String> {
+    let repair = newsarc(copy, &["repair", "--rebuild-index", "--json"]);
+    if !repair.status.success() {
+        return Err(format!(
+            "repair --rebuild-index ended with {:?}: {}{}",
+            repair.status.code(),
+            String::from_utf8_lossy(&repair.stdout),
+            String::from_utf8_lossy(&repair.stderr)
+        ));
+    }
+    let verify = newsarc(copy, &["verify", "--deep"]);
+    if !verify.status.success() {
+        return Err(format!(
+            "verify --deep after repair: {}",
+            String::from_utf8_lossy(&verify.stdout)
+        ));
+    }
+    match export_body(copy, scratch) {
+        Some(body) if body == pristine.body => Ok(()),
+        Some(_) => Err("the repaired store exports other contents".into()),
+        None => Err("the repaired store does not export".into()),
+    }
+}
+
+#[test]
+#[cfg_attr(
+    newsarc_no_corpus,
+    ignore = "the public corpus is missing: set NEWSARC_CORPUS (README: Tests and the public corpus)"
+)]
+fn every_copy_with_damaged_sled_files_is_salvaged_from_the_packs() {
+    let Some(corpus) = support_corpus::corpus_dir() else {
+        return;
+    };
+    let pristine = pristine(&corpus);
+    let flips = env_number("NEWSARC_SALVAGE_FLIPS", 100);
+    let mut rng = rng();
+    let mut failures = Vec::new();
+    let mut damages = Vec::new();
+    for flip in 0..flips {
+        let state = (flip % 2) as usize;
+        let (file, offset) = pick_byte(&index_files(&pristine.files[state]), &mut rng);
+        damages.push((state, file, Some(offset)));
+    }
+    for state in 0..2 {
+        for (file, _) in index_files(&pristine.files[state]) {
+            damages.push((state, file, None));
+        }
+        damages.push((state, PathBuf::from("index"), None));
+    }
+    for (state, file, offset) in &damages {
+        let scratch = tempfile::tempdir().unwrap();
+        let copy = scratch.path().join("store");
+        copy_store(&pristine.states[*state], &copy);
+        let path = copy.join(file);
+        let what = match offset {
+            Some(offset) => {
+                let mut bytes = std::fs::read(&path).unwrap();
+                bytes[*offset as usize] ^= 1 << rng.random_range(0..8u32);
+                std::fs::write(&path, bytes).unwrap();
+                format!("{} byte {offset} flipped", file.display())
+            }
+            None if path.is_dir() => {
+                std::fs::remove_dir_all(&path).unwrap();
+                format!("{} deleted", file.display())
+            }
+            None => {
+                std::fs::remove_file(&path).unwrap();
+                format!("{} deleted", file.display())
+            }
+        };
+        if let Err(reason) = salvage(&copy, &pristine, scratch.path()) {
+            failures.push(format!("{what}: {reason}"));
+        }
+    }
+    println!(
+        "{} copies with damaged sled files, every one salvaged from the packs: {}",
+        damages.len(),
+        failures.is_empty()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} copies not salvaged:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

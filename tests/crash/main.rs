@@ -88,10 +88,17 @@ fn check_acknowledged(
     acknowledged: &[Acknowledged],
     losses: &mut Vec<String>,
 ) -> u64 {
-    let archive =
-        Archive::open(store).unwrap_or_else(|err| panic!("{kill}: the store does not open: {err}"));
-    let report = archive.store().verify(&mut |_| {}).unwrap();
-    assert!(report.ok(), "{kill}: verify found {:?}", report.findings);
+    let archive = Archive::open(store, &newsarc::StoreConfig::default())
+        .unwrap_or_else(|err| panic!("{kill}: the store does not open: {err}"));
+    let report = archive
+        .check(
+            true,
+            &Default::default(),
+            &mut |f| panic!("{kill}: verify found {f:?}"),
+            &mut |_| {},
+        )
+        .unwrap();
+    assert!(report.ok());
     for ack in acknowledged {
         let stored = ack
             .revision
@@ -374,9 +381,12 @@ fn an_export_or_import_killed_midway_leaves_nothing_half_written() {
             assert_eq!(export_body(&target), reference_body, "kill {kill}");
         }
         // And the store it was read from is untouched.
-        let archive = Archive::open(&store).unwrap();
+        let archive = Archive::open(&store, &newsarc::StoreConfig::default()).unwrap();
         assert!(
-            archive.store().verify(&mut |_| {}).unwrap().ok(),
+            archive
+                .check(false, &Default::default(), &mut |_| {}, &mut |_| {})
+                .unwrap()
+                .ok(),
             "kill {kill}"
         );
     }
@@ -397,9 +407,12 @@ fn an_export_or_import_killed_midway_leaves_nothing_half_written() {
         // The store is there whole, or not at all (a staging directory may
         // be left; the next import clears it).
         if imported.exists() {
-            let archive = Archive::open(&imported).unwrap();
+            let archive = Archive::open(&imported, &newsarc::StoreConfig::default()).unwrap();
             assert!(
-                archive.store().verify(&mut |_| {}).unwrap().ok(),
+                archive
+                    .check(false, &Default::default(), &mut |_| {}, &mut |_| {})
+                    .unwrap()
+                    .ok(),
                 "kill {kill}"
             );
             let check = dir.path().join("check.nae");

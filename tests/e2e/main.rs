@@ -21,6 +21,7 @@ mod site;
 mod support_cli;
 #[path = "../support/corpus.rs"]
 mod support_corpus;
+mod upgrade;
 
 use std::path::PathBuf;
 

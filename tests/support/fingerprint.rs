@@ -27,17 +27,15 @@ pub struct Fingerprint {
 
 /// Reads the fingerprint of the store in `dir`.
 pub fn fingerprint(dir: &Path) -> Fingerprint {
-    let archive = Archive::open(dir).expect("open the store");
+    let archive = Archive::open(dir, &newsarc::StoreConfig::default()).expect("open the store");
     let store = archive.store();
     let mut articles = BTreeMap::new();
     for article in store.articles() {
         let article = article.expect("an article record");
-        let chain = store
-            .history(&article.key)
-            .expect("a history")
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
+        // The hash chain: the order the archive learnt the revisions in.
+        let mut timeline = store.timeline(&article.key).expect("a timeline");
+        timeline.sort_by_key(|entry| entry.seq);
+        let chain = timeline.into_iter().map(|entry| entry.id).collect();
         let observations = store
             .observations(&article.key)
             .expect("observations")
@@ -70,7 +68,7 @@ pub enum Seen {
 
 /// Every article's timeline in the store in `dir`.
 pub fn timelines(dir: &Path) -> BTreeMap<String, Vec<Seen>> {
-    let archive = Archive::open(dir).expect("open the store");
+    let archive = Archive::open(dir, &newsarc::StoreConfig::default()).expect("open the store");
     let articles: Vec<_> = archive
         .store()
         .articles()

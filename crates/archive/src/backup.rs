@@ -1,5 +1,6 @@
 //! `newsarc export` and `newsarc import`: the documented path for backups
-//! and for moving a store to another storage format or sled version.
+//! and for moving an archive between machines and store formats. An export
+//! is logical — records and documents — so one file reads into any format.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -17,10 +18,10 @@ impl Archive {
         progress: &mut dyn Progress,
     ) -> Result<Moved, ArchiveError> {
         // The total is not known without a pass of its own: a count only.
-        progress.start(0);
+        progress.start(self.store.counters()?.records());
         let moved = self
             .store
-            .export(out, &mut |entries| progress.set(entries))?;
+            .export(out, &mut |records| progress.set(records))?;
         progress.finish();
         Ok(moved)
     }

@@ -10,7 +10,7 @@ use newsarc_fetch::{Answer, FetchError, Fetcher, Validators};
 use newsarc_model::record::{AttemptRecord, HttpFacts, UrlRecord};
 use newsarc_model::{ArticleKey, Millis};
 use newsarc_parse::{DocumentHint, charset_of_content_type};
-use newsarc_store::{BodilessFetch, Outcome};
+use newsarc_store::{BodilessFetch, Commit, Outcome};
 use serde::Serialize;
 
 use crate::history::short;
@@ -227,13 +227,15 @@ impl Archive {
             None => Validators::default(),
         };
         state.last_attempt = Some(now);
-        let report = match fetcher.fetch(url, &validators).await {
+        let answer = fetcher.fetch(url, &validators).await;
+        let mut commit = self.store.begin()?;
+        let report = match answer {
             Ok(Answer::Page { facts, body }) => {
-                self.record_page(url, &body, facts, now, &mut state)?
+                self.record_page(&mut commit, url, &body, facts, now, &mut state)?
             }
             Ok(Answer::NotModified { facts }) => match known_article {
                 Some(article) => {
-                    let added = self.store.add_not_modified(&BodilessFetch {
+                    let added = commit.add_not_modified(&BodilessFetch {
                         article: article.clone(),
                         fetched_at: now,
                         http: facts.clone(),
@@ -247,7 +249,8 @@ impl Archive {
                     report.reappeared = added.reappeared;
                     report
                 }
-                None => self.record_failure(
+                None => Self::record_failure(
+                    &mut commit,
                     url,
                     now,
                     Some(facts.status),
@@ -263,14 +266,13 @@ impl Archive {
                 };
                 let mut report = FetchReport::new(url, FetchOutcome::Gone).with_facts(&facts);
                 if let Some(article) = article {
-                    let event = self.store.add_gone(&BodilessFetch {
+                    let event = commit.add_gone(&BodilessFetch {
                         article: article.clone(),
                         fetched_at: now,
                         http: facts,
                     })?;
                     report.event = event.map(|id| id.to_string());
-                    report.revision = self
-                        .store
+                    report.revision = commit
                         .article(&article)?
                         .map(|record| record.latest.to_string());
                     report.article = Some(article.to_string());
@@ -283,7 +285,15 @@ impl Archive {
             Err(err) => {
                 let status = err.status();
                 let retry_after = err.retry_after();
-                self.record_failure(url, now, status, err.to_string(), retry_after, &mut state)?
+                Self::record_failure(
+                    &mut commit,
+                    url,
+                    now,
+                    status,
+                    err.to_string(),
+                    retry_after,
+                    &mut state,
+                )?
             }
         };
         state.next_check = match report.outcome {
@@ -296,8 +306,8 @@ impl Archive {
                 .policy
                 .next_check(state.last_change.unwrap_or(state.added_at), now),
         };
-        self.store.put_url_state(&state)?;
-        self.store.flush()?;
+        commit.put_url_state(&state)?;
+        commit.finish()?;
         tracing::info!(
             url,
             outcome = report.outcome.as_str(),
@@ -311,6 +321,7 @@ impl Archive {
 
     fn record_page(
         &self,
+        commit: &mut Commit<'_>,
         url: &str,
         body: &[u8],
         facts: HttpFacts,
@@ -328,7 +339,18 @@ impl Archive {
         let source = facts.final_url.clone();
         let report = FetchReport::new(url, FetchOutcome::Failed).with_facts(&facts);
         let (etag, last_modified) = (facts.etag.clone(), facts.last_modified.clone());
-        match self.ingest_document(body, &source, now, &hint, Some(facts))? {
+        let stored = match self.parse_document(body, &hint) {
+            Ok(parsed) => Ok(Self::store_parsed(
+                commit,
+                parsed,
+                body,
+                &source,
+                now,
+                Some(facts),
+            )?),
+            Err(err) => Err(err),
+        };
+        match stored {
             Ok(stored) => {
                 let outcome = match stored.added.outcome {
                     Outcome::NewArticle => FetchOutcome::NewArticle,
@@ -345,7 +367,7 @@ impl Archive {
                 }
                 state.article = ArticleKey::new(stored.article.clone()).ok();
                 if let Some(article) = &state.article {
-                    self.remember_final_url(url, &report, article, now)?;
+                    Self::remember_final_url(commit, url, &report, article, now)?;
                 }
                 state.etag = etag;
                 state.last_modified = last_modified;
@@ -361,7 +383,8 @@ impl Archive {
             }
             Err(err) => {
                 let status = report.status;
-                let failed = self.record_failure(
+                let failed = Self::record_failure(
+                    commit,
                     url,
                     now,
                     status,
@@ -381,7 +404,7 @@ impl Archive {
     /// the article (never scheduled: the URL asked for is), so that both
     /// find it.
     fn remember_final_url(
-        &self,
+        commit: &mut Commit<'_>,
         url: &str,
         report: &FetchReport,
         article: &ArticleKey,
@@ -394,17 +417,17 @@ impl Archive {
         else {
             return Ok(());
         };
-        if self.store.url_state(final_url)?.is_none() {
+        if commit.url_state(final_url)?.is_none() {
             let mut alias = UrlRecord::new(final_url, None, now);
             alias.article = Some(article.clone());
             alias.next_check = None;
-            self.store.put_url_state(&alias)?;
+            commit.put_url_state(&alias)?;
         }
         Ok(())
     }
 
     fn record_failure(
-        &self,
+        commit: &mut Commit<'_>,
         url: &str,
         now: Millis,
         status: Option<u16>,
@@ -412,7 +435,7 @@ impl Archive {
         retry_after: Option<Duration>,
         state: &mut UrlRecord,
     ) -> Result<FetchReport, ArchiveError> {
-        self.store.add_failed_attempt(&AttemptRecord {
+        commit.add_failed_attempt(&AttemptRecord {
             url: url.to_owned(),
             at: now,
             status,

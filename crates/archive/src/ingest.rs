@@ -3,10 +3,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use newsarc_model::Millis;
 use newsarc_model::record::HttpFacts;
+use newsarc_model::{ArticleKey, ArticleMeta, Charset, Digest, Millis};
 use newsarc_parse::{DocumentHint, MAX_DOCUMENT_BYTES, ParseError, canonical_url, parse};
-use newsarc_store::{Added, Fetch, Outcome};
+use newsarc_store::{Added, Commit, Fetch, Outcome};
 use serde::Serialize;
 
 use crate::{Archive, ArchiveError, FileError, Progress};
@@ -14,10 +14,10 @@ use crate::{Archive, ArchiveError, FileError, Progress};
 /// File name endings `ingest` picks up inside directories.
 pub const DOCUMENT_EXTENSIONS: &[&str] = &["md", "html", "htm"];
 
-/// Files are acknowledged in groups: one flush (one `sync_file_range`) per
-/// group instead of per file keeps ingest fast, and nothing is reported
-/// before the flush that makes it durable.
-pub const FILES_PER_FLUSH: usize = 256;
+/// Files are stored in commits of this many: one sync per commit instead of
+/// per file keeps ingest fast, and nothing is reported before the commit
+/// that makes it durable.
+pub const FILES_PER_COMMIT: usize = 256;
 
 /// How far in the future a fetch time may lie: clocks disagree a little,
 /// but a time beyond this is a mistake (a wrong year, a wrong zone).
@@ -66,6 +66,45 @@ struct FileLine {
     error: Option<String>,
 }
 
+/// A document to ingest: its bytes, where it came from, when it was fetched.
+#[derive(Debug, Clone, Copy)]
+pub struct Document<'a> {
+    /// The exact bytes.
+    pub bytes: &'a [u8],
+    /// Its source (a path or URL), kept with the revision.
+    pub source: &'a str,
+    /// When it was fetched.
+    pub fetched_at: Millis,
+}
+
+/// `work` over `items` on as many threads as there are cores, results in
+/// the items' order.
+fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = items.len().div_ceil(threads).max(1);
+    let work = &work;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(per_thread)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(work).collect::<Vec<R>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| match worker.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
+/// A file read and parsed, before it is stored.
+struct ReadFile {
+    bytes: Vec<u8>,
+    fetched_at: Millis,
+    parsed: Parsed,
+}
+
 /// The result of storing one document.
 #[derive(Debug, Clone)]
 pub struct Stored {
@@ -75,10 +114,91 @@ pub struct Stored {
     pub added: Added,
 }
 
+/// A document parsed and keyed, ready to be stored.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    key: ArticleKey,
+    canonical_url: String,
+    text_digest: Digest,
+    meta: ArticleMeta,
+    charset: Charset,
+}
+
 impl Archive {
-    /// Parses one document and stores it as a revision or an observation of
-    /// its article. Not yet durable: call [`newsarc_store::Store::flush`]
-    /// before reporting it.
+    /// Parses a document and finds its article's key: all of ingesting
+    /// that needs no store, so it runs on several threads.
+    pub fn parse_document(&self, bytes: &[u8], hint: &DocumentHint) -> Result<Parsed, FileError> {
+        let parsed = parse(bytes, hint)?;
+        let url = &parsed.article.meta.url;
+        let key = self.rules().key_for(url)?;
+        let canonical = canonical_url(url)?;
+        Ok(Parsed {
+            key,
+            canonical_url: canonical.into(),
+            text_digest: parsed.article.text_digest(),
+            meta: parsed.article.meta,
+            charset: parsed.charset,
+        })
+    }
+
+    /// Stores a parsed document in `commit` as a revision or an
+    /// observation of its article. Durable when the commit is finished.
+    pub(crate) fn store_parsed(
+        commit: &mut Commit<'_>,
+        parsed: Parsed,
+        bytes: &[u8],
+        source: &str,
+        fetched_at: Millis,
+        http: Option<HttpFacts>,
+    ) -> Result<Stored, ArchiveError> {
+        let added = commit.add_fetch(&Fetch {
+            article: parsed.key.clone(),
+            bytes,
+            fetched_at,
+            source: source.to_owned(),
+            canonical_url: parsed.canonical_url,
+            text_digest: parsed.text_digest,
+            meta: parsed.meta,
+            http,
+            charset: Some(parsed.charset),
+        })?;
+        Ok(Stored {
+            article: parsed.key.to_string(),
+            added,
+        })
+    }
+
+    /// Parses documents on as many threads as there are cores and stores
+    /// them, in order, in one commit: durable when this returns. A document
+    /// that does not parse is reported in its place; the others are stored.
+    pub fn ingest_documents(
+        &self,
+        documents: &[Document<'_>],
+        hint: &DocumentHint,
+    ) -> Result<Vec<Result<Stored, FileError>>, ArchiveError> {
+        let parsed = in_parallel(documents, |document| {
+            self.parse_document(document.bytes, hint)
+        });
+        let mut commit = self.store.begin()?;
+        let mut results = Vec::with_capacity(documents.len());
+        for (document, parsed) in documents.iter().zip(parsed) {
+            results.push(match parsed {
+                Ok(parsed) => Ok(Self::store_parsed(
+                    &mut commit,
+                    parsed,
+                    document.bytes,
+                    document.source,
+                    document.fetched_at,
+                    None,
+                )?),
+                Err(err) => Err(err),
+            });
+        }
+        commit.finish()?;
+        Ok(results)
+    }
+
+    /// Parses one document and stores it, durably, in a commit of its own.
     pub fn ingest_document(
         &self,
         bytes: &[u8],
@@ -87,33 +207,14 @@ impl Archive {
         hint: &DocumentHint,
         http: Option<HttpFacts>,
     ) -> Result<Result<Stored, FileError>, ArchiveError> {
-        let (article, charset) = match parse(bytes, hint) {
-            Ok(parsed) => (parsed.article, parsed.charset),
-            Err(err) => return Ok(Err(err.into())),
+        let parsed = match self.parse_document(bytes, hint) {
+            Ok(parsed) => parsed,
+            Err(err) => return Ok(Err(err)),
         };
-        let (key, canonical) = match self
-            .rules
-            .key_for(&article.meta.url)
-            .and_then(|key| Ok((key, canonical_url(&article.meta.url)?)))
-        {
-            Ok(found) => found,
-            Err(err) => return Ok(Err(err.into())),
-        };
-        let added = self.store.add_fetch(&Fetch {
-            article: key.clone(),
-            bytes,
-            fetched_at,
-            source: source.to_owned(),
-            canonical_url: canonical.into(),
-            text_digest: article.text_digest(),
-            meta: article.meta,
-            http,
-            charset: Some(charset),
-        })?;
-        Ok(Ok(Stored {
-            article: key.to_string(),
-            added,
-        }))
+        let mut commit = self.store.begin()?;
+        let stored = Self::store_parsed(&mut commit, parsed, bytes, source, fetched_at, http)?;
+        commit.finish()?;
+        Ok(Ok(stored))
     }
 
     /// Ingests every file under `options.paths`, writing JSON Lines or a
@@ -145,22 +246,30 @@ impl Archive {
         };
         progress.start(files.len() as u64);
         let mut summary = IngestSummary::default();
-        let mut pending: Vec<(PathBuf, Result<Stored, FileError>)> = Vec::new();
-        for (done, file) in files.into_iter().enumerate() {
-            let result = match file {
-                Ok(path) => {
-                    let result = self.ingest_file(&path, options.fetched_at, &hint)?;
-                    (path, result)
-                }
-                Err(path) => (path, Err(FileError::Missing)),
-            };
-            pending.push(result);
-            if pending.len() >= FILES_PER_FLUSH {
-                self.acknowledge(&mut pending, options.json, &mut summary, out)?;
+        let mut done = 0;
+        for group in files.chunks(FILES_PER_COMMIT) {
+            let read = self.read_group(group, options.fetched_at, &hint);
+            let mut commit = self.store.begin()?;
+            let mut results = Vec::with_capacity(read.len());
+            for (path, file) in read {
+                let result = match file {
+                    Ok(file) => Ok(Self::store_parsed(
+                        &mut commit,
+                        file.parsed,
+                        &file.bytes,
+                        &path.display().to_string(),
+                        file.fetched_at,
+                        None,
+                    )?),
+                    Err(err) => Err(err),
+                };
+                results.push((path, result));
             }
-            progress.set(done as u64 + 1);
+            commit.finish()?;
+            done += results.len() as u64;
+            Self::acknowledge(results, options.json, &mut summary, out)?;
+            progress.set(done);
         }
-        self.acknowledge(&mut pending, options.json, &mut summary, out)?;
         progress.finish();
         if !options.json {
             write!(
@@ -176,56 +285,62 @@ impl Archive {
         Ok(summary)
     }
 
-    fn ingest_file(
+    /// Reads and parses a group of files on as many threads as there are
+    /// cores, keeping their order.
+    fn read_group(
+        &self,
+        group: &[Result<PathBuf, PathBuf>],
+        fetched_at: Option<Millis>,
+        hint: &DocumentHint,
+    ) -> Vec<(PathBuf, Result<ReadFile, FileError>)> {
+        in_parallel(group, |file| match file {
+            Ok(path) => (path.clone(), self.read_file(path, fetched_at, hint)),
+            Err(path) => (path.clone(), Err(FileError::Missing)),
+        })
+    }
+
+    fn read_file(
         &self,
         path: &Path,
         fetched_at: Option<Millis>,
         hint: &DocumentHint,
-    ) -> Result<Result<Stored, FileError>, ArchiveError> {
-        let metadata = match std::fs::metadata(path) {
-            Ok(metadata) => metadata,
-            Err(err) => return Ok(Err(FileError::Read(err))),
-        };
+    ) -> Result<ReadFile, FileError> {
+        let metadata = std::fs::metadata(path).map_err(FileError::Read)?;
         if !metadata.is_file() {
-            return Ok(Err(FileError::NotAFile));
+            return Err(FileError::NotAFile);
         }
         if metadata.len() > MAX_DOCUMENT_BYTES {
-            return Ok(Err(ParseError::TooLarge {
+            return Err(ParseError::TooLarge {
                 size: metadata.len(),
             }
-            .into()));
+            .into());
         }
         let fetched_at = match fetched_at {
             Some(time) => time,
-            None => match metadata.modified() {
-                Ok(modified) => Millis::from(chrono::DateTime::<chrono::Utc>::from(modified)),
-                Err(err) => return Ok(Err(FileError::Read(err))),
-            },
+            None => Millis::from(chrono::DateTime::<chrono::Utc>::from(
+                metadata.modified().map_err(FileError::Read)?,
+            )),
         };
         if let Err(ArchiveError::FutureTime { at, now }) = check_fetch_time(fetched_at) {
-            return Ok(Err(FileError::FutureTime { at, now }));
+            return Err(FileError::FutureTime { at, now });
         }
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(err) => return Ok(Err(FileError::Read(err))),
-        };
-        // The path as the user gave it: a relative path stays relative.
-        self.ingest_document(&bytes, &path.display().to_string(), fetched_at, hint, None)
+        let bytes = std::fs::read(path).map_err(FileError::Read)?;
+        let parsed = self.parse_document(&bytes, hint)?;
+        Ok(ReadFile {
+            bytes,
+            fetched_at,
+            parsed,
+        })
     }
 
-    /// Flushes the store, then reports and counts the pending files.
+    /// Reports and counts files whose commit is durable.
     fn acknowledge(
-        &self,
-        pending: &mut Vec<(PathBuf, Result<Stored, FileError>)>,
+        results: Vec<(PathBuf, Result<Stored, FileError>)>,
         json: bool,
         summary: &mut IngestSummary,
         out: &mut dyn Write,
     ) -> Result<(), ArchiveError> {
-        if pending.is_empty() {
-            return Ok(());
-        }
-        self.store.flush()?;
-        for (path, result) in pending.drain(..) {
+        for (path, result) in results {
             summary.files += 1;
             let line = match result {
                 Ok(stored) => {

@@ -42,7 +42,7 @@ use newsarc_parse::KeyRules;
 use newsarc_store::Store;
 
 pub use error::{ArchiveError, FileError};
-pub use newsarc_store::{Moved, Outcome, RepairOpening, RepairReport, StoreError};
+pub use newsarc_store::{Moved, Outcome, RepairReport, StoreConfig, StoreError, Upgraded};
 
 /// Progress of a long job, shown by the CLI as a bar on a terminal.
 pub trait Progress {
@@ -70,14 +70,9 @@ pub struct Archive {
 }
 
 impl Archive {
-    /// Opens (or creates) the archive in `dir`.
-    pub fn open(dir: &Path) -> Result<Self, ArchiveError> {
-        Ok(Self::with_store(Store::open(dir)?))
-    }
-
-    /// Like [`Archive::open`] with sled's cache set to `cache_bytes`.
-    pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<Self, ArchiveError> {
-        Ok(Self::with_store(Store::open_with_cache(dir, cache_bytes)?))
+    /// Opens (or, unless read-only, creates) the archive in `dir`.
+    pub fn open(dir: &Path, config: &StoreConfig) -> Result<Self, ArchiveError> {
+        Ok(Self::with_store(Store::open(dir, config)?))
     }
 
     /// A new archive in memory.

@@ -266,14 +266,16 @@ impl Archive {
             }
             RevisionRef::Latest(article) => {
                 let article = self.resolve_article(article)?;
-                self.store
+                let entry = self
+                    .store
                     .revision_at(&article.key, Millis::from_millis(i64::MAX))?
-                    .ok_or_else(not_found)
+                    .ok_or_else(not_found)?;
+                Ok((entry.id, self.store.revision(&entry.id)?))
             }
             RevisionRef::Seq(spec, seq) => {
                 let article = self.resolve_article(spec)?;
                 match self.store.history_entry(&article.key, *seq)? {
-                    Some(found) => Ok(found),
+                    Some(found) => Ok((found.id, self.store.revision(&found.id)?)),
                     None => Err(ArchiveError::NoSuchSeq {
                         article: article.key.to_string(),
                         seq: *seq,
@@ -284,7 +286,7 @@ impl Archive {
             RevisionRef::AsOf(spec, at) => {
                 let article = self.resolve_article(spec)?;
                 match self.store.revision_at(&article.key, *at)? {
-                    Some(found) => Ok(found),
+                    Some(found) => Ok((found.id, self.store.revision(&found.id)?)),
                     None => Err(ArchiveError::NoRevisionAt {
                         article: article.key.to_string(),
                         at: *at,

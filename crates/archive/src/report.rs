@@ -2,6 +2,7 @@
 //! that it is intact.
 
 use std::io::Write;
+use std::sync::atomic::AtomicBool;
 
 use newsarc_store::{Finding, VerifyReport};
 use serde::Serialize;
@@ -37,11 +38,22 @@ pub(crate) struct FindingJson<'a> {
 }
 
 #[derive(Debug, Serialize)]
-struct ReportJson<'a> {
+struct TotalsJson<'a> {
     ok: bool,
+    deep: bool,
     objects: u64,
     bytes: u64,
-    findings: Vec<FindingJson<'a>>,
+    count: u64,
+    stopped_at: Option<&'a str>,
+}
+
+/// How `verify` checks and reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// Also decode every document and check its BLAKE3.
+    pub deep: bool,
+    /// One JSON document instead of text.
+    pub json: bool,
 }
 
 /// Writes store figures as text or JSON (local and remote `stats`).
@@ -106,39 +118,95 @@ impl Archive {
         write_stats(&self.stats()?, json_output, out)
     }
 
-    /// Checks the whole store and writes the report; the report's `ok()`
-    /// decides the exit code.
+    /// Checks the whole store, handing each finding to `sink` as it is
+    /// found and the pack bytes read so far to `progress`; stops when
+    /// `stop` turns true. What `verify` and the gRPC `Verify` stream show.
+    pub fn check(
+        &self,
+        deep: bool,
+        stop: &AtomicBool,
+        sink: &mut dyn FnMut(Finding),
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<VerifyReport, ArchiveError> {
+        Ok(self
+            .store
+            .verify(newsarc_store::VerifyOptions { deep }, sink, progress, stop)?)
+    }
+
+    /// Checks the whole store, writing each finding as it is found and
+    /// then the totals; the report's `ok()` decides the exit code. Stops
+    /// when `stop` turns true (Ctrl-C), saying how far it got.
     pub fn verify(
         &self,
-        json_output: bool,
+        options: &VerifyOptions,
+        stop: &AtomicBool,
         out: &mut dyn Write,
         progress: &mut dyn Progress,
     ) -> Result<VerifyReport, ArchiveError> {
-        progress.start(self.store.counters().map_or(0, |c| c.revisions));
-        let report = self.store.verify(&mut |done| progress.set(done))?;
+        progress.start(self.store.pack_bytes()?);
+        if options.json {
+            // One JSON document, written as it goes: the findings first.
+            write!(out, "{{\"findings\":[")?;
+        }
+        let mut written: std::io::Result<()> = Ok(());
+        let mut first = true;
+        let report = self.check(
+            options.deep,
+            stop,
+            &mut |finding| {
+                if written.is_err() {
+                    return;
+                }
+                written = if options.json {
+                    let separator = if first { "" } else { "," };
+                    first = false;
+                    serde_json::to_string(&finding_json(&finding))
+                        .map_err(std::io::Error::other)
+                        .and_then(|line| write!(out, "{separator}\n{line}"))
+                } else {
+                    write_finding(out, &finding)
+                };
+            },
+            &mut |done| progress.set(done),
+        )?;
+        written?;
         progress.finish();
-        if json_output {
-            json::write_document(
-                out,
-                &ReportJson {
-                    ok: report.ok(),
-                    objects: report.objects,
-                    bytes: report.bytes,
-                    findings: report.findings.iter().map(finding_json).collect(),
-                },
-            )?;
+        if options.json {
+            let totals = serde_json::to_string(&TotalsJson {
+                ok: report.ok(),
+                deep: options.deep,
+                objects: report.objects,
+                bytes: report.bytes,
+                count: report.findings,
+                stopped_at: report.stopped_at.as_deref(),
+            })
+            .map_err(std::io::Error::other)?;
+            // The totals' fields follow the findings in the same object.
+            writeln!(out, "\n],{}", &totals[1..])?;
             return Ok(report);
         }
-        for finding in &report.findings {
-            write_finding(out, finding)?;
+        if let Some(at) = &report.stopped_at {
+            writeln!(
+                out,
+                "stopped {at}: what came before was checked, nothing after"
+            )?;
         }
         writeln!(
             out,
-            "{}: {} objects, {} bytes read, {} findings",
-            if report.ok() { "ok" } else { "DAMAGED" },
+            "{}: {} objects, {} bytes read, {} findings{}",
+            match (report.ok(), &report.stopped_at) {
+                (_, Some(_)) => "STOPPED",
+                (true, None) => "ok",
+                (false, None) => "DAMAGED",
+            },
             report.objects,
             report.bytes,
-            report.findings.len()
+            report.findings,
+            if options.deep {
+                " (deep: every document decoded)"
+            } else {
+                ""
+            }
         )?;
         Ok(report)
     }

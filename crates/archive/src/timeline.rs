@@ -77,18 +77,6 @@ pub fn revisions_of(entries: &[TimelineEntry]) -> impl Iterator<Item = &Timeline
     })
 }
 
-/// How `record` differs from `previous`, the revision before it in time.
-pub fn change_between(previous: Option<&RevisionRecord>, record: &RevisionRecord) -> ChangeKind {
-    match previous {
-        Some(previous) if previous.blob == record.blob => ChangeKind::Unchanged,
-        Some(previous) => ChangeKind::between(
-            Some((&previous.meta, previous.text_digest)),
-            (&record.meta, record.text_digest),
-        ),
-        None => ChangeKind::New,
-    }
-}
-
 /// The revision current at a time and its neighbours, as a Memento
 /// TimeGate answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,14 +102,11 @@ impl Archive {
         with_observations: bool,
     ) -> Result<Timeline, ArchiveError> {
         let mut entries = Vec::new();
-        let mut previous: Option<RevisionRecord> = None;
-        for (id, record) in self.store.timeline(&article.key)? {
-            let change = change_between(previous.as_ref(), &record);
-            previous = Some(record.clone());
+        for entry in self.store.timeline(&article.key)? {
             entries.push(TimelineEntry::Revision(Box::new(TimelineRevision {
-                id,
-                record,
-                change,
+                id: entry.id,
+                record: self.store.revision(&entry.id)?,
+                change: entry.change,
             })));
         }
         if with_observations {
@@ -149,8 +134,10 @@ impl Archive {
         id: RevisionId,
         record: RevisionRecord,
     ) -> Result<TimelineRevision, ArchiveError> {
-        let previous = self.store.previous_in_time(&record)?;
-        let change = change_between(previous.as_ref().map(|(_, record)| record), &record);
+        let change = match self.store.revision_entry(&id)? {
+            Some((_, entry)) => entry.change,
+            None => return Err(newsarc_store::StoreError::MissingRevision { id }.into()),
+        };
         Ok(TimelineRevision { id, record, change })
     }
 
@@ -159,7 +146,13 @@ impl Archive {
         &self,
         record: &RevisionRecord,
     ) -> Result<Option<(RevisionId, RevisionRecord)>, ArchiveError> {
-        Ok(self.store.previous_in_time(record)?)
+        match self
+            .store
+            .previous_in_time(&record.article, record.fetched_at, record.seq)?
+        {
+            Some(entry) => Ok(Some((entry.id, self.store.revision(&entry.id)?))),
+            None => Ok(None),
+        }
     }
 
     /// The revision of `article` current at `at`, with its neighbours.

@@ -345,14 +345,14 @@ impl Archive {
         now: Millis,
     ) -> Result<usize, ArchiveError> {
         let mut added = 0;
+        let mut commit = self.store.begin()?;
         for url in urls {
-            if self.store.url_state(url)?.is_none() {
-                self.store
-                    .put_url_state(&UrlRecord::new(url, Some(feed), now))?;
+            if commit.url_state(url)?.is_none() {
+                commit.put_url_state(&UrlRecord::new(url, Some(feed), now))?;
                 added += 1;
             }
         }
-        self.store.flush()?;
+        commit.finish()?;
         Ok(added)
     }
 
@@ -415,6 +415,7 @@ impl Archive {
         out: &mut dyn Write,
     ) -> Result<Vec<Unwatched>, ArchiveError> {
         let mut results = Vec::new();
+        let mut commit = self.store.begin()?;
         for spec in given {
             let mut states = Vec::new();
             if let Some(state) = self.store.url_state(spec)? {
@@ -431,7 +432,7 @@ impl Archive {
             for mut state in states {
                 if state.next_check.is_some() {
                     state.next_check = None;
-                    self.store.put_url_state(&state)?;
+                    commit.put_url_state(&state)?;
                 }
                 urls.push(state.url);
             }
@@ -444,7 +445,7 @@ impl Archive {
                 error,
             });
         }
-        self.store.flush()?;
+        commit.finish()?;
         write_unwatched(&results, json_output, out)?;
         Ok(results)
     }

@@ -43,10 +43,12 @@ pub enum Command {
     Articles(ArticlesArgs),
     /// Show the store's figures.
     Stats(JsonArg),
-    /// Re-hash every blob and record and check every link; exit 1 on findings.
-    Verify(JsonArg),
-    /// Rebuild the indexes from the records, list what cannot be recovered; exit 1 if anything cannot.
+    /// Re-hash every frame and record and check every link and index; exit 1 on findings.
+    Verify(VerifyArgs),
+    /// Rebuild the index from the packs, cut off an unfinished commit, list what cannot be recovered; exit 1 if anything cannot.
     Repair(RepairArgs),
+    /// Build a format-2 store from a format-1 one, beside it, and swap it in when complete.
+    Upgrade(JsonArg),
     /// Serve the store over gRPC (newsarc.v1.Archive, health, reflection).
     Serve(ServeArgs),
     /// Write the whole archive to one portable file (backup, migration).
@@ -75,14 +77,33 @@ pub struct UnwatchArgs {
     pub json: bool,
 }
 
+/// `verify`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  newsarc verify\n  newsarc verify --deep --json > report.json\n\nFindings are written as they are found; Ctrl-C stops cleanly and says how\nfar the check got. Exit 0 clean, 1 findings, 2 could not run."
+)]
+pub struct VerifyArgs {
+    /// Also decode every document and check its BLAKE3 (slower).
+    #[arg(long)]
+    pub deep: bool,
+    /// One JSON document (findings, then totals) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `repair`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  newsarc repair --dry-run\n  newsarc repair --rebuild-index   # sled's files are damaged or gone\n\nThe packs are never rewritten: the index is built anew from them and\nswapped in when complete; the old one is kept beside the store\n(STORE.before-repair-MILLIS) unless --no-backup."
+)]
 pub struct RepairArgs {
     /// Say what would change and write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Do not copy the store aside first (for stores too big to copy; sled
-    /// may then rewrite its log even when it cannot open the store).
+    /// Do not read the old index at all (its files are damaged or missing).
+    #[arg(long)]
+    pub rebuild_index: bool,
+    /// Delete the old index instead of keeping it beside the store.
     #[arg(long)]
     pub no_backup: bool,
     /// One JSON document instead of text.

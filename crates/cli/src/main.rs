@@ -8,6 +8,7 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -16,11 +17,11 @@ use newsarc::fetch::{FetchOptions, Recheck};
 use newsarc::history::{ArticlesOptions, LogOptions};
 use newsarc::ingest::IngestOptions;
 use newsarc::repair::RepairOptions;
+use newsarc::report::VerifyOptions;
 use newsarc::show::{ShowFormat, ShowOptions};
 use newsarc::watch::{WatchOptions, WatchVerdict};
-use newsarc::{Archive, Progress, RepairOpening};
+use newsarc::{Archive, Progress, StoreConfig};
 use newsarc_fetch::{Fetcher, SystemClock, WatchConfig};
-use newsarc_model::Millis;
 
 use args::{Cli, Command, DiffFormatArg, FetchArgs, RepairArgs, ServeArgs, WatchArgs};
 use progress::Bar;
@@ -77,15 +78,27 @@ fn default_store() -> anyhow::Result<PathBuf> {
     Ok(dirs.data_dir().join("newsarc"))
 }
 
-/// Opens a store that must already exist (every job but ingest).
-fn open_existing(dir: &Path, cache_bytes: u64) -> anyhow::Result<Archive> {
-    if !dir.exists() {
-        bail!(
-            "no store at {}: ingest something first, or pass --store DIR",
-            dir.display()
-        );
+/// How a job that only reads opens the store: it must exist, and nothing
+/// is written to it (on read-only media too).
+fn reading(cache_bytes: u64) -> StoreConfig {
+    StoreConfig {
+        cache_bytes,
+        read_only: true,
+        ..StoreConfig::default()
     }
-    Ok(Archive::open_with_cache(dir, cache_bytes)?)
+}
+
+/// How a job that writes opens the store (creating it).
+fn writing(cache_bytes: u64) -> StoreConfig {
+    StoreConfig {
+        cache_bytes,
+        ..StoreConfig::default()
+    }
+}
+
+/// Opens a store that must already exist, for reading.
+fn open_existing(dir: &Path, cache_bytes: u64) -> anyhow::Result<Archive> {
+    Ok(Archive::open(dir, &reading(cache_bytes))?)
 }
 
 /// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
@@ -214,10 +227,11 @@ fn run_remote(url: &str, command: Command, out: &mut dyn Write) -> anyhow::Resul
             | Command::Import(_)
             | Command::Verify(_)
             | Command::Repair(_)
+            | Command::Upgrade(_)
             | Command::Serve(_)
             | Command::Fetch(_)
             | Command::Watch(_) => bail!(
-                "--remote covers log, show, diff, articles, stats and unwatch; ingest, verify, repair and serve work on a local store (over gRPC use the Ingest and Verify RPCs)"
+                "--remote covers log, show, diff, articles, stats and unwatch; ingest, verify, repair, upgrade and serve work on a local store (over gRPC use the Ingest and Verify RPCs)"
             ),
         }
         anyhow::Ok(Verdict::Clean)
@@ -250,9 +264,7 @@ fn serve(
         drain_grace: std::time::Duration::from_secs(args.drain_seconds),
     };
     newsarc_server::check_exposure(args.addr, &settings)?;
-    std::fs::create_dir_all(store)
-        .with_context(|| format!("cannot create the store directory {}", store.display()))?;
-    let archive = Arc::new(Archive::open_with_cache(store, cache_bytes)?);
+    let archive = Arc::new(Archive::open(store, &writing(cache_bytes))?);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.addr)
@@ -292,9 +304,7 @@ fn open_for_fetching(
     cache_bytes: u64,
     rules: Option<&Path>,
 ) -> anyhow::Result<Archive> {
-    std::fs::create_dir_all(store)
-        .with_context(|| format!("cannot create the store directory {}", store.display()))?;
-    let mut archive = Archive::open_with_cache(store, cache_bytes)?;
+    let mut archive = Archive::open(store, &writing(cache_bytes))?;
     if let Some(rules) = rules {
         archive.add_rules_file(rules)?;
     }
@@ -439,10 +449,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     let cache = cli.cache_mib.saturating_mul(1024 * 1024);
     match cli.command {
         Command::Ingest(args) => {
-            std::fs::create_dir_all(&store).with_context(|| {
-                format!("cannot create the store directory {}", store.display())
-            })?;
-            let mut archive = Archive::open_with_cache(&store, cache)?;
+            let mut archive = Archive::open(&store, &writing(cache))?;
             if let Some(rules) = &args.rules {
                 archive.add_rules_file(rules)?;
             }
@@ -514,12 +521,22 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
             if let Some(moved) = moved {
                 writeln!(
                     out,
-                    "exported {} entries ({} bytes) of {} to {}",
-                    moved.entries,
+                    "exported {} records with {} documents ({} bytes) of {} to {}",
+                    moved.records,
+                    moved.documents,
                     moved.bytes,
                     store.display(),
                     args.file.display()
                 )?;
+                if !moved.skipped.is_empty() {
+                    writeln!(
+                        out,
+                        "warning: {} damaged frames were passed over ({}): `newsarc verify` names what they held",
+                        moved.skipped.len(),
+                        moved.skipped.join(", ")
+                    )?;
+                    return Ok(Verdict::ProblemsFound);
+                }
             }
             Ok(Verdict::Clean)
         }
@@ -534,8 +551,9 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
             .with_context(|| format!("cannot import {}", args.file.display()))?;
             writeln!(
                 out,
-                "imported {} entries from {} into {}; `newsarc verify` checks them",
-                moved.entries,
+                "imported {} records with {} documents from {} into {}; `newsarc verify` checks them",
+                moved.records,
+                moved.documents,
                 args.file.display(),
                 store.display()
             )?;
@@ -545,13 +563,34 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
         Command::Watch(args) => watch(&store, cache, args, out),
         Command::Repair(args) => repair(&store, cache, args, out),
         Command::Unwatch(args) => {
-            let archive = open_existing(&store, cache)?;
+            let archive = Archive::open(&store, &writing(cache))?;
             let results = archive.unwatch(&args.urls, args.json, out)?;
             Ok(unwatch_verdict(&results))
         }
+        Command::Upgrade(args) => {
+            newsarc::repair::upgrade(
+                &store,
+                &writing(cache),
+                args.json,
+                out,
+                &mut Bar::new("upgrade"),
+            )?;
+            Ok(Verdict::Clean)
+        }
         Command::Verify(args) => {
-            let report =
-                open_existing(&store, cache)?.verify(args.json, out, &mut Bar::new("verify"))?;
+            let stop = Arc::new(AtomicBool::new(false));
+            signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&stop))
+                .context("cannot catch Ctrl-C")?;
+            let options = VerifyOptions {
+                deep: args.deep,
+                json: args.json,
+            };
+            let report = open_existing(&store, cache)?.verify(
+                &options,
+                &stop,
+                out,
+                &mut Bar::new("verify"),
+            )?;
             Ok(if report.ok() {
                 Verdict::Clean
             } else {
@@ -561,9 +600,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Verdict> {
     }
 }
 
-/// `repair`: a dry run opens the store as it is; a real one first copies
-/// it beside itself (unless `--no-backup`) and may move sled's damaged
-/// config file there to open it.
+/// `repair`: see `newsarc repair --help`.
 fn repair(
     store: &Path,
     cache: u64,
@@ -572,19 +609,17 @@ fn repair(
 ) -> anyhow::Result<Verdict> {
     let options = RepairOptions {
         dry_run: args.dry_run,
+        rebuild_index: args.rebuild_index,
+        backup: !args.no_backup,
         json: args.json,
     };
-    let (archive, opening) = if args.dry_run {
-        (open_existing(store, cache)?, RepairOpening::default())
-    } else {
-        if !store.exists() {
-            bail!("no store at {}", store.display());
-        }
-        let mut aside = store.as_os_str().to_owned();
-        aside.push(format!(".set-aside-{}", Millis::now().as_millis()));
-        Archive::open_for_repair(store, cache, Path::new(&aside), !args.no_backup)?
-    };
-    let report = archive.repair(&options, &opening, out, &mut Bar::new("repair"))?;
+    let report = newsarc::repair::repair(
+        store,
+        &writing(cache),
+        &options,
+        out,
+        &mut Bar::new("repair"),
+    )?;
     Ok(if report.unrecoverable.is_empty() {
         Verdict::Clean
     } else {

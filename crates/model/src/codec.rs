@@ -84,6 +84,40 @@ pub fn decode<R: Record>(bytes: &[u8]) -> Result<R, CodecError> {
     }
 }
 
+/// The kind a record's envelope names, without decoding its body: what a
+/// batch of records of several kinds is read by.
+pub fn kind_of(bytes: &[u8]) -> Result<String, CodecError> {
+    let (kind, _, _): (String, serde::de::IgnoredAny, serde::de::IgnoredAny) =
+        serde_cbor::from_slice(bytes).map_err(|err| CodecError::Malformed {
+            expected: "any",
+            reason: err.to_string(),
+        })?;
+    Ok(kind)
+}
+
+/// Encodes an index value: CBOR in serde_cbor's packed form (a struct is a
+/// map from field numbers, 0 up, in declaration order, to values), no
+/// envelope. Index values are derived data, versioned as a whole by the
+/// index they live in (a store rebuilds an index of another version from
+/// its records).
+pub fn encode_value<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, CodecError> {
+    serde_cbor::ser::to_vec_packed(value).map_err(|err| CodecError::Encode {
+        kind: "index value",
+        reason: err.to_string(),
+    })
+}
+
+/// Decodes what [`encode_value`] wrote.
+pub fn decode_value<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<T, CodecError> {
+    serde_cbor::from_slice(bytes).map_err(|err| CodecError::Malformed {
+        expected: what,
+        reason: err.to_string(),
+    })
+}
+
 /// Reads `[kind, version, body]`, stopping before the body when the kind or
 /// version is not `R`'s (the reason is left in `mismatch`).
 struct EnvelopeVisitor<'a, R> {

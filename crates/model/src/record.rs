@@ -39,21 +39,42 @@ impl Record for StoreInfo {
     const VERSION: u32 = 1;
 }
 
-/// What the store had made durable at its last flush, kept in a file
-/// beside the engine's own (`newsarc-head`), so that an engine that comes
-/// back with the tail of its log missing is noticed.
+/// What the store had made durable at its last commit, kept in a file
+/// beside its packs and index (`newsarc-head`), so that packs or an index
+/// that come back shorter are noticed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeadWitness {
-    /// The global log's length at that flush.
+    /// The global log's length at that commit.
     pub log_len: u64,
-    /// BLAKE3 of the value of log entry `log_len` (`None` for an empty log).
+    /// The id of log entry `log_len` (`None` for an empty log).
     pub last_entry: Option<Digest>,
     /// When the witness was written.
     pub written_at: Millis,
+    /// Every pack's number and length at that commit.
+    pub packs: Vec<(u32, u64)>,
 }
 
 impl Record for HeadWitness {
     const KIND: &'static str = "head";
+    const VERSION: u32 = 2;
+}
+
+/// A zstd dictionary trained for one outlet's first revisions, in the
+/// record stream so that the index knows which is current for whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DictionaryRecord {
+    /// The outlet: the host part of its articles' keys.
+    pub outlet: String,
+    /// The dictionary frame's content digest.
+    pub digest: Digest,
+    /// How many documents it was trained on.
+    pub samples: u32,
+    /// When it was trained.
+    pub trained_at: Millis,
+}
+
+impl Record for DictionaryRecord {
+    const KIND: &'static str = "dictionary";
     const VERSION: u32 = 1;
 }
 
@@ -127,6 +148,21 @@ pub struct RevisionRecord {
 impl Record for RevisionRecord {
     const KIND: &'static str = "revision";
     const VERSION: u32 = 1;
+}
+
+impl RevisionRecord {
+    /// How this revision differs from `previous`, the revision before it in
+    /// time (`None`: it is the first): the same bytes are `unchanged`.
+    pub fn change_from(&self, previous: Option<&RevisionRecord>) -> ChangeKind {
+        match previous {
+            Some(previous) if previous.blob == self.blob => ChangeKind::Unchanged,
+            Some(previous) => ChangeKind::between(
+                Some((&previous.meta, previous.text_digest)),
+                (&self.meta, self.text_digest),
+            ),
+            None => ChangeKind::New,
+        }
+    }
 }
 
 /// "Seen unchanged at T": a fetch whose bytes equal the latest revision's.
@@ -376,6 +412,12 @@ impl Counters {
     pub fn log_len(&self) -> u64 {
         self.revisions + self.events
     }
+
+    /// Records an export carries: revisions, events, observations and
+    /// failed attempts (URL states come on top).
+    pub fn records(&self) -> u64 {
+        self.log_len() + self.observations + self.failed_attempts
+    }
 }
 
 impl Record for Counters {
@@ -430,6 +472,47 @@ impl ExportEntry {
 
 impl Record for ExportEntry {
     const KIND: &'static str = "export_entry";
+    const VERSION: u32 = 1;
+}
+
+/// One record of an exported store of format 2, byte for byte as the
+/// store holds it (so every id stays), with the document a revision names;
+/// `digest` is the BLAKE3 of the record's length (u32 BE), the record and
+/// the document, so a damaged export is caught at the entry damaged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportRecord {
+    /// The record's bytes (a CBOR envelope of its own).
+    #[serde(with = "serde_bytes")]
+    pub record: Vec<u8>,
+    /// The document's exact bytes, for a revision.
+    pub document: Option<serde_bytes::ByteBuf>,
+    /// BLAKE3 of the record's length (u32 BE), the record and the document.
+    pub digest: Digest,
+}
+
+impl ExportRecord {
+    /// A record with its digest.
+    pub fn new(record: Vec<u8>, document: Option<Vec<u8>>) -> Self {
+        let digest = Self::digest_of(&record, document.as_deref());
+        Self {
+            record,
+            document: document.map(serde_bytes::ByteBuf::from),
+            digest,
+        }
+    }
+
+    /// The digest an entry of `record` and `document` must carry.
+    pub fn digest_of(record: &[u8], document: Option<&[u8]>) -> Digest {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&(record.len() as u32).to_be_bytes());
+        hasher.update(record);
+        hasher.update(document.unwrap_or_default());
+        Digest::from_bytes(*hasher.finalize().as_bytes())
+    }
+}
+
+impl Record for ExportRecord {
+    const KIND: &'static str = "export_record";
     const VERSION: u32 = 1;
 }
 

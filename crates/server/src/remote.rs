@@ -96,8 +96,16 @@ fn transport_reason(err: &(dyn std::error::Error + 'static)) -> String {
         innermost = source;
     }
     let text = innermost.to_string();
+    let lower = text.to_ascii_lowercase();
     if text.contains("frame") || text.contains("h2") || text.contains("HTTP/2") {
         "it does not speak gRPC (HTTP/2); is that the address `newsarc serve` printed?".into()
+    } else if ["broken pipe", "connection closed", "connection reset"]
+        .iter()
+        .any(|closed| lower.contains(closed))
+    {
+        // What a server that is not HTTP/2 does to an HTTP/2 client, unless
+        // it answers first.
+        "it closed the connection without speaking gRPC (HTTP/2); is that the address `newsarc serve` printed?".into()
     } else {
         text
     }

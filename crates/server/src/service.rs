@@ -4,6 +4,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use newsarc::Archive;
 use newsarc::refs::RevisionRef;
@@ -30,6 +31,8 @@ pub const MAX_PAGE: usize = 1000;
 pub const DEFAULT_CHUNK: usize = 64 * 1024;
 /// How many log entries `Watch` reads from the store at a time.
 const WATCH_BATCH: usize = 256;
+/// A verify reports progress every this many pack bytes.
+const VERIFY_PROGRESS_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Settings that shape what the service accepts.
 #[derive(Debug, Clone)]
@@ -614,55 +617,71 @@ impl pb::archive_server::Archive for ArchiveService {
 
     async fn verify(
         &self,
-        _request: Request<pb::VerifyRequest>,
+        request: Request<pb::VerifyRequest>,
     ) -> Result<Response<Self::VerifyStream>, Status> {
         use pb::verify_event::Event;
+        let deep = request.into_inner().deep;
         let archive = Arc::clone(&self.archive);
         let (sender, receiver) = mpsc::channel(64);
+        let shutdown = self.shutdown.clone();
         tokio::task::spawn_blocking(move || {
-            let store = archive.store();
-            let total = store.counters().map_or(0, |c| c.revisions);
+            let total = archive.store().pack_bytes().unwrap_or(0);
+            let stop = AtomicBool::new(false);
             let progress_sender = sender.clone();
+            let finding_sender = sender.clone();
             let mut last_sent = 0;
-            let report = store.verify(&mut |done| {
-                if done == total || done >= last_sent + 100 {
-                    last_sent = done;
-                    let _ = progress_sender.blocking_send(Ok(pb::VerifyEvent {
-                        event: Some(Event::Progress(pb::VerifyProgress {
-                            revisions_checked: done,
-                            revisions_total: total,
-                        })),
-                    }));
-                }
-            });
+            let report = archive.check(
+                deep,
+                &stop,
+                &mut |finding| {
+                    let event = Event::Finding(pb::Finding {
+                        kind: finding.kind.as_str().to_owned(),
+                        id: finding.id,
+                        expected: finding.expected,
+                        actual: finding.actual,
+                        detail: finding.detail,
+                    });
+                    // A client that went away stops the walk.
+                    if finding_sender
+                        .blocking_send(Ok(pb::VerifyEvent { event: Some(event) }))
+                        .is_err()
+                    {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                },
+                &mut |done| {
+                    if *shutdown.borrow() || progress_sender.is_closed() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    if done == total || done >= last_sent + VERIFY_PROGRESS_BYTES {
+                        last_sent = done;
+                        #[allow(deprecated)]
+                        let progress = pb::VerifyProgress {
+                            revisions_checked: 0,
+                            revisions_total: 0,
+                            bytes_checked: done,
+                            bytes_total: total,
+                        };
+                        let _ = progress_sender.blocking_send(Ok(pb::VerifyEvent {
+                            event: Some(Event::Progress(progress)),
+                        }));
+                    }
+                },
+            );
             let report = match report {
                 Ok(report) => report,
                 Err(err) => {
-                    let _ = sender.blocking_send(Err(store_status(&err)));
+                    let _ = sender.blocking_send(Err(archive_status(err)));
                     return;
                 }
             };
-            for finding in &report.findings {
-                let event = Event::Finding(pb::Finding {
-                    kind: finding.kind.as_str().to_owned(),
-                    id: finding.id.clone(),
-                    expected: finding.expected.clone(),
-                    actual: finding.actual.clone(),
-                    detail: finding.detail.clone(),
-                });
-                if sender
-                    .blocking_send(Ok(pb::VerifyEvent { event: Some(event) }))
-                    .is_err()
-                {
-                    return;
-                }
-            }
             let _ = sender.blocking_send(Ok(pb::VerifyEvent {
                 event: Some(Event::Summary(pb::VerifySummary {
                     ok: report.ok(),
                     objects: report.objects,
                     bytes: report.bytes,
-                    findings: report.findings.len() as u32,
+                    findings: u32::try_from(report.findings).unwrap_or(u32::MAX),
+                    stopped_at: report.stopped_at,
                 })),
             }));
         });

@@ -3,7 +3,6 @@
 //! damage found while reading is DATA_LOSS.
 
 use newsarc::{ArchiveError, FileError, StoreError};
-use newsarc_store::engine::EngineError;
 use tonic::Status;
 
 /// Why a request was refused before it reached the archive.
@@ -67,9 +66,7 @@ pub fn store_status(err: &StoreError) -> Status {
         return Status::data_loss(message);
     }
     match err {
-        StoreError::Engine(EngineError::Locked(_)) | StoreError::InUse { .. } => {
-            Status::unavailable(message)
-        }
+        StoreError::InUse { .. } => Status::unavailable(message),
         _ => Status::internal(message),
     }
 }

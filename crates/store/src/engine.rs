@@ -1,15 +1,19 @@
-//! The storage seam: the few operations newsarc needs from a key-value
+//! The storage seam: the few operations the index needs from a key-value
 //! engine. sled sits behind it in [`SledEngine`]; [`MemoryEngine`] serves
-//! tests and dry runs. No engine type appears outside its adapter.
+//! throwaway stores and read-only media. Crate-private: nothing outside the
+//! store sees an engine, a key or an engine's file.
 
 mod memory;
 mod sled_engine;
+#[cfg(test)]
+mod tests;
 
-pub use memory::MemoryEngine;
-pub use sled_engine::{DEFAULT_CACHE_BYTES, SledEngine};
+pub(crate) use memory::MemoryEngine;
+pub use sled_engine::DEFAULT_CACHE_BYTES;
+pub(crate) use sled_engine::SledEngine;
 
 /// A key and its value.
-pub type Entry = (Vec<u8>, Vec<u8>);
+pub(crate) type Entry = (Vec<u8>, Vec<u8>);
 
 /// An engine failure, described in the engine's own words.
 #[derive(Debug, thiserror::Error)]
@@ -31,34 +35,24 @@ pub enum EngineError {
 
 /// Writes applied all together or not at all.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct WriteBatch {
+pub(crate) struct WriteBatch {
     ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
 }
 
 impl WriteBatch {
     /// Sets `key` to `value`.
-    pub fn put(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+    pub(crate) fn put(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
         self.ops.push((key.into(), Some(value.into())));
     }
 
-    /// Removes `key`. Only tests and `repair` remove: ingest never does.
-    pub fn remove(&mut self, key: impl Into<Vec<u8>>) {
+    /// Removes `key`. Only rebuilding an index removes.
+    pub(crate) fn remove(&mut self, key: impl Into<Vec<u8>>) {
         self.ops.push((key.into(), None));
-    }
-
-    /// The operations in order; a later one on the same key wins.
-    pub fn ops(&self) -> &[(Vec<u8>, Option<Vec<u8>>)] {
-        &self.ops
-    }
-
-    /// True when the batch holds no operation.
-    pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
     }
 }
 
 /// An ordered key-value engine.
-pub trait KvEngine: Send + Sync {
+pub(crate) trait KvEngine: Send + Sync {
     /// The value under `key`.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, EngineError>;
 
@@ -86,7 +80,4 @@ pub trait KvEngine: Send + Sync {
 
     /// Makes everything applied so far survive a killed process.
     fn flush(&self) -> Result<(), EngineError>;
-
-    /// Bytes the store occupies on disk (0 for a memory engine).
-    fn disk_bytes(&self) -> Result<u64, EngineError>;
 }

@@ -13,7 +13,9 @@ use crate::engine::EngineError;
 #[non_exhaustive]
 pub enum StoreError {
     /// The engine could not open the store.
-    #[error("cannot open the store at {location}: {reason}")]
+    #[error(
+        "cannot open the index of the store at {location}: {reason}; `newsarc --store {location} repair --rebuild-index` makes it anew from the packs"
+    )]
     Open {
         /// The store directory.
         location: String,
@@ -36,6 +38,67 @@ pub enum StoreError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A store of the first format: it is read by `newsarc upgrade` only.
+    #[error(
+        "the store at {location} has format 1; this newsarc reads format 2: run `newsarc --store {location} upgrade` (it builds the new store beside it and keeps the old one as {location}.format1)"
+    )]
+    FormatOne {
+        /// The store directory.
+        location: String,
+    },
+    /// `upgrade` on a store of this format.
+    #[error("the store at {location} already has format 2: there is nothing to upgrade")]
+    UpgradeNotNeeded {
+        /// The store directory.
+        location: String,
+    },
+    /// No store where one must already be.
+    #[error("no store at {location}: ingest something first, or pass --store DIR")]
+    NoStore {
+        /// The directory.
+        location: String,
+    },
+    /// A write to a store opened read-only.
+    #[error("the store at {location} is open read-only")]
+    ReadOnly {
+        /// The store directory.
+        location: String,
+    },
+    /// A file or directory of the store could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The packs failed.
+    #[error(transparent)]
+    Pack(#[from] newsarc_pack::PackError),
+    /// A frame holds something that does not read.
+    #[error("the frame at {location} is damaged: {reason}")]
+    CorruptFrame {
+        /// The pack and offset.
+        location: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An index entry does not read (the index is rebuilt from the packs by
+    /// `newsarc repair --rebuild-index`).
+    #[error(
+        "the {index} index entry {entry} is damaged: {reason}; `newsarc repair --rebuild-index` rebuilds the index from the packs"
+    )]
+    CorruptIndex {
+        /// The index.
+        index: &'static str,
+        /// The entry.
+        entry: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A bug: something newsarc wrote itself does not fit.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// A non-empty directory that holds no newsarc store.
     #[error(
         "{location} is not a newsarc store (it is a non-empty directory without a store in it)"
@@ -65,7 +128,7 @@ pub enum StoreError {
         supported: u32,
     },
     /// The engine failed during an operation.
-    #[error(transparent)]
+    #[error("{}", engine_message(.0))]
     Engine(#[from] EngineError),
     /// A stored record does not hash to its id or does not decode.
     #[error("corrupt {kind} record {id}: {reason}")]
@@ -165,6 +228,15 @@ pub enum StoreError {
     },
 }
 
+fn engine_message(err: &EngineError) -> String {
+    match err {
+        EngineError::Corrupted(_) => format!(
+            "{err}: the index is damaged; `newsarc repair --rebuild-index` makes it anew from the packs"
+        ),
+        _ => err.to_string(),
+    }
+}
+
 fn in_use_message(location: &str, server: Option<&str>) -> String {
     match server {
         Some(server) => format!(
@@ -188,6 +260,9 @@ impl StoreError {
                 | Self::MissingRevision { .. }
                 | Self::MissingEvent { .. }
                 | Self::DamagedHeader { .. }
+                | Self::CorruptFrame { .. }
+                | Self::CorruptIndex { .. }
+                | Self::Pack(newsarc_pack::PackError::Damaged { .. })
                 | Self::Engine(EngineError::Corrupted(_))
         )
     }

@@ -1,53 +1,37 @@
-//! The key layout: one ordered keyspace, each kind of entry under a one-byte
-//! ASCII prefix. `docs/FORMAT.md` documents the same table.
+//! The index's keys (store format 2): one ordered keyspace, each kind of
+//! entry under a one-byte ASCII prefix. `docs/FORMAT.md` ("The index")
+//! documents the same table. Nothing outside this crate sees a key.
 
 use newsarc_model::{ArticleKey, Digest, Millis, RevisionId};
 
-/// `info` → the store header ([`newsarc_model::record::StoreInfo`]).
-pub const INFO: &[u8] = b"info";
 /// `counters` → whole-store totals.
-pub const COUNTERS: &[u8] = b"counters";
-/// `B` + blob digest → blob record.
-pub const BLOB: u8 = b'B';
-/// `R` + revision id → revision record (the id hashes these bytes).
-pub const REVISION: u8 = b'R';
-/// `A` + article key → article record.
-pub const ARTICLE: u8 = b'A';
-/// `H` + article key + NUL + seq (u32 BE) → revision id.
-pub const HISTORY: u8 = b'H';
-/// `O` + article key + NUL + observation number (u64 BE) → observation.
-pub const OBSERVATION: u8 = b'O';
-/// `L` + log sequence number (u64 BE) → revision id.
-pub const LOG: u8 = b'L';
-/// `T` + fetched_at (sortable 8 bytes) + revision id → log sequence number.
-pub const TIME: u8 = b'T';
-/// `D` + blob digest + revision id → empty.
-pub const DIGEST: u8 = b'D';
-/// `V` + event id → event record (the id hashes these bytes).
-pub const EVENT: u8 = b'V';
-/// `G` + article key + NUL + event number (u32 BE) → event id.
-pub const ARTICLE_EVENT: u8 = b'G';
+pub(crate) const COUNTERS: &[u8] = b"counters";
+/// `indexed` → how far into the packs the index goes.
+pub(crate) const INDEXED: &[u8] = b"indexed";
+/// `A` + article key → the article's summary.
+pub(crate) const ARTICLE: u8 = b'A';
+/// `H` + article key + NUL + fetched_at (8) + seq (u32 BE) → a history
+/// entry: the article's revisions in fetch-time order.
+pub(crate) const HISTORY: u8 = b'H';
+/// `R` + revision id → where its history entry is.
+pub(crate) const REVISION: u8 = b'R';
+/// `O` + article key + NUL + fetched_at (8) + number (u64 BE) → an
+/// observation.
+pub(crate) const OBSERVATION: u8 = b'O';
+/// `G` + article key + NUL + number (u32 BE) → an article event.
+pub(crate) const ARTICLE_EVENT: u8 = b'G';
+/// `V` + event id → which article event it is.
+pub(crate) const EVENT: u8 = b'V';
+/// `L` + log seq (u64 BE) → the global log's entry.
+pub(crate) const LOG: u8 = b'L';
+/// `B` + content digest → where a document's (or dictionary's) frame is.
+pub(crate) const DOCUMENT: u8 = b'B';
 /// `U` + URL → the fetcher's state for that URL.
-pub const URL: u8 = b'U';
-/// `F` + URL + NUL + attempt number (u64 BE) → failed attempt.
-pub const ATTEMPT: u8 = b'F';
-/// `W` + article key + NUL + fetched_at (sortable 8 bytes) + seq (u32 BE)
-/// → revision id: an article's revisions in fetch-time order.
-pub const TIMELINE: u8 = b'W';
-/// `C` + article key + NUL + fetched_at (sortable 8 bytes) + blob digest →
-/// what recorded that capture: `R` + revision id, or `O` + observation
-/// number (u64 BE). A fetch already recorded is found here.
-pub const CAPTURE: u8 = b'C';
-/// A capture entry's tag for a revision.
-pub const CAPTURED_REVISION: u8 = b'R';
-/// A capture entry's tag for an observation.
-pub const CAPTURED_OBSERVATION: u8 = b'O';
-
-/// A global log entry's value for an event: `V` + the event id, 33 bytes,
-/// where a revision's entry is its 32-byte id.
-pub fn log_event_value(id: &Digest) -> Vec<u8> {
-    tagged(EVENT, &[id.as_bytes()])
-}
+pub(crate) const URL: u8 = b'U';
+/// `F` + URL + NUL + attempt number (u64 BE) → a failed attempt.
+pub(crate) const ATTEMPT: u8 = b'F';
+/// `Y` + outlet → the outlet's current dictionary.
+pub(crate) const DICTIONARY: u8 = b'Y';
 
 fn tagged(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let mut key = vec![tag];
@@ -57,161 +41,112 @@ fn tagged(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     key
 }
 
-/// Key of a blob.
-pub fn blob(digest: &Digest) -> Vec<u8> {
-    tagged(BLOB, &[digest.as_bytes()])
-}
-
-/// Key of a revision record.
-pub fn revision(id: &RevisionId) -> Vec<u8> {
-    tagged(REVISION, &[id.0.as_bytes()])
-}
-
-/// Key of an article record.
-pub fn article(key: &ArticleKey) -> Vec<u8> {
+/// Key of an article's summary.
+pub(crate) fn article(key: &ArticleKey) -> Vec<u8> {
     tagged(ARTICLE, &[key.as_str().as_bytes()])
 }
 
-/// Prefix of an article's history entries.
-pub fn history_prefix(key: &ArticleKey) -> Vec<u8> {
+/// Prefix of an article's history.
+pub(crate) fn history_prefix(key: &ArticleKey) -> Vec<u8> {
     tagged(HISTORY, &[key.as_str().as_bytes(), &[0]])
 }
 
-/// Key of an article's `seq`th revision.
-pub fn history(key: &ArticleKey, seq: u32) -> Vec<u8> {
+/// Prefix of an article's history entries fetched at `at`.
+pub(crate) fn history_at(key: &ArticleKey, at: Millis) -> Vec<u8> {
     let mut entry = history_prefix(key);
+    entry.extend_from_slice(&at.to_sortable_bytes());
+    entry
+}
+
+/// Key of an article's revision `seq`, fetched at `at`.
+pub(crate) fn history(key: &ArticleKey, at: Millis, seq: u32) -> Vec<u8> {
+    let mut entry = history_at(key, at);
     entry.extend_from_slice(&seq.to_be_bytes());
     entry
 }
 
+/// The fetch time and seq of a history key.
+pub(crate) fn parse_history(key: &[u8]) -> Option<(Millis, u32)> {
+    let tail = key.get(key.len().checked_sub(12)?..)?;
+    let at = Millis::from_sortable_bytes(tail[..8].try_into().ok()?);
+    let seq = u32::from_be_bytes(tail[8..].try_into().ok()?);
+    Some((at, seq))
+}
+
+/// Key of a revision's locator.
+pub(crate) fn revision(id: &RevisionId) -> Vec<u8> {
+    tagged(REVISION, &[id.0.as_bytes()])
+}
+
 /// Prefix of an article's observations.
-pub fn observation_prefix(key: &ArticleKey) -> Vec<u8> {
+pub(crate) fn observation_prefix(key: &ArticleKey) -> Vec<u8> {
     tagged(OBSERVATION, &[key.as_str().as_bytes(), &[0]])
 }
 
-/// Key of an observation.
-pub fn observation(key: &ArticleKey, number: u64) -> Vec<u8> {
+/// Prefix of an article's observations made at `at`.
+pub(crate) fn observation_at(key: &ArticleKey, at: Millis) -> Vec<u8> {
     let mut entry = observation_prefix(key);
+    entry.extend_from_slice(&at.to_sortable_bytes());
+    entry
+}
+
+/// Key of observation `number` (store-wide), made at `at`.
+pub(crate) fn observation(key: &ArticleKey, at: Millis, number: u64) -> Vec<u8> {
+    let mut entry = observation_at(key, at);
     entry.extend_from_slice(&number.to_be_bytes());
     entry
 }
 
-/// Key of an event record.
-pub fn event(id: &Digest) -> Vec<u8> {
-    tagged(EVENT, &[id.as_bytes()])
-}
-
-/// Prefix of an article's event index.
-pub fn article_event_prefix(key: &ArticleKey) -> Vec<u8> {
+/// Prefix of an article's events.
+pub(crate) fn article_event_prefix(key: &ArticleKey) -> Vec<u8> {
     tagged(ARTICLE_EVENT, &[key.as_str().as_bytes(), &[0]])
 }
 
 /// Key of an article's `number`th event.
-pub fn article_event(key: &ArticleKey, number: u32) -> Vec<u8> {
+pub(crate) fn article_event(key: &ArticleKey, number: u32) -> Vec<u8> {
     let mut entry = article_event_prefix(key);
     entry.extend_from_slice(&number.to_be_bytes());
     entry
 }
 
+/// Key of an event's locator.
+pub(crate) fn event(id: &Digest) -> Vec<u8> {
+    tagged(EVENT, &[id.as_bytes()])
+}
+
+/// Key of global log entry `seq`.
+pub(crate) fn log(seq: u64) -> Vec<u8> {
+    tagged(LOG, &[&seq.to_be_bytes()])
+}
+
+/// The seq of a log key.
+pub(crate) fn parse_log(key: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(key.get(1..)?.try_into().ok()?))
+}
+
+/// Key of a document's (or dictionary's) locator.
+pub(crate) fn document(digest: &Digest) -> Vec<u8> {
+    tagged(DOCUMENT, &[digest.as_bytes()])
+}
+
 /// Key of a URL's fetch state.
-pub fn url(url: &str) -> Vec<u8> {
+pub(crate) fn url(url: &str) -> Vec<u8> {
     tagged(URL, &[url.as_bytes()])
 }
 
 /// Prefix of a URL's failed attempts.
-pub fn attempt_prefix(url: &str) -> Vec<u8> {
+pub(crate) fn attempt_prefix(url: &str) -> Vec<u8> {
     tagged(ATTEMPT, &[url.as_bytes(), &[0]])
 }
 
 /// Key of a failed attempt.
-pub fn attempt(url: &str, number: u64) -> Vec<u8> {
+pub(crate) fn attempt(url: &str, number: u64) -> Vec<u8> {
     let mut entry = attempt_prefix(url);
     entry.extend_from_slice(&number.to_be_bytes());
     entry
 }
 
-/// Prefix of an article's timeline.
-pub fn timeline_prefix(key: &ArticleKey) -> Vec<u8> {
-    tagged(TIMELINE, &[key.as_str().as_bytes(), &[0]])
-}
-
-/// Key of an article's revision `seq` fetched at `fetched_at` in its
-/// timeline.
-pub fn timeline(key: &ArticleKey, fetched_at: Millis, seq: u32) -> Vec<u8> {
-    let mut entry = timeline_prefix(key);
-    entry.extend_from_slice(&fetched_at.to_sortable_bytes());
-    entry.extend_from_slice(&seq.to_be_bytes());
-    entry
-}
-
-/// Key of a capture: `blob` seen in article `key` at `fetched_at`.
-pub fn capture(key: &ArticleKey, fetched_at: Millis, blob: &Digest) -> Vec<u8> {
-    tagged(
-        CAPTURE,
-        &[
-            key.as_str().as_bytes(),
-            &[0],
-            &fetched_at.to_sortable_bytes(),
-            blob.as_bytes(),
-        ],
-    )
-}
-
-/// A capture entry's value for a revision.
-pub fn captured_revision(id: &RevisionId) -> Vec<u8> {
-    tagged(CAPTURED_REVISION, &[id.0.as_bytes()])
-}
-
-/// A capture entry's value for an observation.
-pub fn captured_observation(number: u64) -> Vec<u8> {
-    tagged(CAPTURED_OBSERVATION, &[&number.to_be_bytes()])
-}
-
-/// Key of a global log entry.
-pub fn log(seq: u64) -> Vec<u8> {
-    tagged(LOG, &[&seq.to_be_bytes()])
-}
-
-/// Key of a time index entry.
-pub fn time(fetched_at: Millis, id: &RevisionId) -> Vec<u8> {
-    tagged(TIME, &[&fetched_at.to_sortable_bytes(), id.0.as_bytes()])
-}
-
-/// Key of a digest index entry.
-pub fn digest(blob: &Digest, id: &RevisionId) -> Vec<u8> {
-    tagged(DIGEST, &[blob.as_bytes(), id.0.as_bytes()])
-}
-
-/// Splits a history key into (article key, seq).
-pub fn parse_history(key: &[u8]) -> Option<(&str, u32)> {
-    let rest = key.strip_prefix(&[HISTORY])?;
-    let (article, seq) = rest.split_at_checked(rest.len().checked_sub(5)?)?;
-    let seq = seq.strip_prefix(&[0])?;
-    Some((
-        std::str::from_utf8(article).ok()?,
-        u32::from_be_bytes(seq.try_into().ok()?),
-    ))
-}
-
-/// Splits a key made of a tag and two 32-byte ids (digest index) or a
-/// sortable time and an id (time index, first part 8 bytes).
-pub fn split_tail_id(key: &[u8], head_len: usize) -> Option<(&[u8], RevisionId)> {
-    let rest = key.get(1..)?;
-    if rest.len() != head_len + 32 {
-        return None;
-    }
-    let (head, id) = rest.split_at(head_len);
-    Some((head, RevisionId(Digest::from_slice(id).ok()?)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn history_keys_split_back() {
-        let key = ArticleKey::new("dw.com/a-1").unwrap();
-        assert_eq!(parse_history(&history(&key, 7)), Some(("dw.com/a-1", 7)));
-        assert_eq!(parse_history(b"Hx"), None);
-    }
+/// Key of an outlet's current dictionary.
+pub(crate) fn dictionary(outlet: &str) -> Vec<u8> {
+    tagged(DICTIONARY, &[outlet.as_bytes()])
 }

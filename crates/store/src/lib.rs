@@ -1,9 +1,8 @@
-//! newsarc's storage: a small key-value seam ([`engine::KvEngine`]) with a
-//! sled 0.34 adapter and an in-memory adapter, and on top of it the
-//! [`Store`]: content-addressed blobs (zstd, delta against the previous
-//! revision), hash-chained revision records, observations, article events
-//! (gone, reappeared), article records, the global log and its indexes, the
-//! fetcher's per-URL state and failed attempts, and [`Store::verify`].
+//! newsarc's storage (store format 2): documents and every record in
+//! append-only pack files (`newsarc-pack`), the source of truth; and an
+//! index over them in sled 0.34, behind a crate-private seam, rebuilt from
+//! the packs whenever it is missing, damaged or of another layout.
+//! `docs/FORMAT.md` describes both, enough to read a store without newsarc.
 //!
 //! ```
 //! use newsarc_model::{ArticleKey, ArticleMeta, Digest, Millis};
@@ -21,32 +20,46 @@
 //!     http: None,
 //!     charset: None,
 //! };
-//! let added = store.add_fetch(&fetch)?;
-//! assert_eq!(added.outcome, Outcome::NewArticle);
-//! assert_eq!(store.add_fetch(&fetch)?.outcome, Outcome::AlreadyArchived);
-//! store.flush()?;
+//! let mut commit = store.begin()?;
+//! assert_eq!(commit.add_fetch(&fetch)?.outcome, Outcome::NewArticle);
+//! assert_eq!(commit.add_fetch(&fetch)?.outcome, Outcome::AlreadyArchived);
+//! commit.finish()?;
 //! assert_eq!(store.blob(&Digest::of(b"<p>hello</p>"))?, b"<p>hello</p>");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod blob;
-mod derived;
-pub mod engine;
+mod apply;
+mod documents;
+mod engine;
 mod error;
 mod export;
-pub mod keys;
-mod migrate;
+mod format1;
+mod import;
+mod index;
+mod keys;
+mod layout;
+mod overlay;
+mod read;
+mod rebuild;
+mod records;
 mod repair;
 mod serving;
 mod store;
+mod upgrade;
 mod verify;
 mod witness;
+mod write;
 
-pub use blob::{MAX_DELTA_DEPTH, ZSTD_LEVEL};
+pub use documents::{MAX_DELTA_DEPTH, ZSTD_LEVEL};
+pub use engine::{DEFAULT_CACHE_BYTES, EngineError};
 pub use error::StoreError;
 pub use export::Moved;
-pub use repair::{RepairAction, RepairChange, RepairOpening, RepairReport};
+pub use layout::STORE_FORMAT;
+pub use read::{HistoryEntry, LogEntry};
+pub use repair::{IndexChange, OldIndex, RepairOptions, RepairReport};
 pub use serving::SERVING_FILE;
-pub use store::{Added, BodilessFetch, Fetch, LogEntry, Outcome, STORE_FORMAT, Store};
-pub use verify::{Finding, FindingKind, VerifyReport};
+pub use store::{Store, StoreConfig};
+pub use upgrade::Upgraded;
+pub use verify::{Finding, FindingKind, VerifyOptions, VerifyReport};
 pub use witness::WITNESS_FILE;
+pub use write::{Added, BodilessFetch, Commit, Fetch, Outcome};

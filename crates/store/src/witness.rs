@@ -1,12 +1,10 @@
-//! The head witness: a small file beside the engine's files saying how long
-//! the global log was at the last flush. sled, opened on a log that lost its
-//! tail and has no snapshot to contradict it, serves the older store without
-//! a word; the witness lets `verify` say so.
+//! The head witness: a small file beside the packs and the index saying how
+//! long the global log and every pack were at the last commit. A pack cut
+//! short, or an index that lost its tail, is then noticed by `verify`.
 //!
-//! Written after the engine's flush (so it never claims more than is
-//! durable), replaced by rename, not fsynced: after a power cut it can lag
-//! behind the store, which is harmless, or be damaged, which `verify`
-//! reports and `repair` rewrites.
+//! Written after the commit is durable (so it never claims more than is),
+//! replaced by rename after an fsync. A witness that claims more than the
+//! store holds is never overwritten: it is the evidence of a loss.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -22,30 +20,36 @@ pub const WITNESS_FILE: &str = "newsarc-head";
 /// The witness file of one store.
 pub(crate) struct Witness {
     path: PathBuf,
-    /// The longest log the file claims; a flush writes only a longer one.
-    claimed: Mutex<u64>,
+    /// The longest log the file claims; a commit writes only a longer one.
+    claimed: Mutex<Option<u64>>,
+    read_only: bool,
 }
 
 impl Witness {
-    /// The witness in `dir`; `log_len` is the store's log as opened. When
-    /// the file claims a longer log, it is never overwritten: it is the
-    /// evidence that entries were lost.
-    pub(crate) fn open(dir: &Path, log_len: u64) -> Self {
+    /// The witness in `dir`.
+    pub(crate) fn open(dir: &Path, read_only: bool) -> Self {
         let witness = Self {
             path: dir.join(WITNESS_FILE),
-            claimed: Mutex::new(0),
+            claimed: Mutex::new(None),
+            read_only,
         };
         if let Ok(Some(head)) = witness.read() {
-            *witness.lock() = if head.log_len > log_len {
-                u64::MAX
-            } else {
-                head.log_len
-            };
+            *witness.lock() = Some(head.log_len);
         }
         witness
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, u64> {
+    /// The store as opened holds `log_len` entries: a witness that claims
+    /// more is never overwritten, so the evidence of the loss stays until
+    /// someone restores the store.
+    pub(crate) fn opened_with(&self, log_len: u64) {
+        let mut claimed = self.lock();
+        if claimed.is_some_and(|claimed| claimed > log_len) {
+            *claimed = Some(u64::MAX);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<u64>> {
         self.claimed.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -77,23 +81,26 @@ impl Witness {
         }
     }
 
-    /// Replaces the file with `head` when it claims a longer log than the
-    /// file does.
+    /// Replaces the file with `head` unless the file claims a longer log.
     pub(crate) fn record(&self, head: &HeadWitness) -> Result<(), StoreError> {
+        if self.read_only {
+            return Ok(());
+        }
         let mut claimed = self.lock();
-        if head.log_len <= *claimed {
+        if claimed.is_some_and(|claimed| head.log_len < claimed) {
             return Ok(());
         }
         let record = codec::encode(head).map_err(|err| self.damaged(err.to_string()))?;
         let bytes = [Digest::of(&record).as_bytes().as_slice(), &record].concat();
         let staging = self.path.with_extension("writing");
         std::fs::write(&staging, bytes)
+            .and_then(|()| std::fs::File::open(&staging)?.sync_all())
             .and_then(|()| std::fs::rename(&staging, &self.path))
             .map_err(|source| StoreError::Witness {
                 path: self.path.clone(),
                 source,
             })?;
-        *claimed = head.log_len;
+        *claimed = Some(head.log_len);
         Ok(())
     }
 }

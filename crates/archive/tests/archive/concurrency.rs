@@ -11,7 +11,7 @@ use crate::synth::Synth;
 #[test]
 fn eight_writers_on_overlapping_articles_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let archive = Arc::new(Archive::open(dir.path()).unwrap());
+    let archive = Arc::new(Archive::open(dir.path(), &newsarc::StoreConfig::default()).unwrap());
     // Small blocks, so that all eight threads touch the same articles.
     let revisions: Arc<Vec<_>> = Arc::new(Synth::with_block(5, 20).take(800).collect());
     let writers: Vec<_> = (0..8)
@@ -33,10 +33,15 @@ fn eight_writers_on_overlapping_articles_lose_nothing() {
     for writer in writers {
         acknowledged.extend(writer.join().unwrap());
     }
-    archive.store().flush().unwrap();
-
-    let report = archive.store().verify(&mut |_| {}).unwrap();
-    assert!(report.ok(), "{:?}", report.findings);
+    let report = archive
+        .check(
+            true,
+            &Default::default(),
+            &mut |f| panic!("{f:?}"),
+            &mut |_| {},
+        )
+        .unwrap();
+    assert!(report.ok());
     for id in &acknowledged {
         archive.store().revision(id).unwrap();
     }

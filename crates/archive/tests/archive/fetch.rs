@@ -53,8 +53,15 @@ fn log(archive: &Archive, article: &str) -> String {
 }
 
 fn clean(archive: &Archive) {
-    let report = archive.store().verify(&mut |_| {}).unwrap();
-    assert!(report.ok(), "{:?}", report.findings);
+    let report = archive
+        .check(
+            true,
+            &Default::default(),
+            &mut |f| panic!("{f:?}"),
+            &mut |_| {},
+        )
+        .unwrap();
+    assert!(report.ok());
 }
 
 #[tokio::test]

@@ -220,7 +220,13 @@ fn stats_and_verify_on_a_clean_archive() {
     assert!(stats.get("stored_bytes").is_some());
 
     let mut out = Vec::new();
-    let report = archive.verify(true, &mut out, &mut NoProgress).unwrap();
+    let options = newsarc::report::VerifyOptions {
+        deep: true,
+        json: true,
+    };
+    let report = archive
+        .verify(&options, &Default::default(), &mut out, &mut NoProgress)
+        .unwrap();
     assert!(report.ok());
     let json: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(json["ok"], true);

@@ -82,7 +82,8 @@ async fn a_feed_of_three_makes_three_articles_and_a_change_one_revision() {
     let feeds = feeds_file(dir.path(), &[site.url("/feed.xml")]);
     let config = config(Duration::ZERO);
     let clock = ManualClock::new(Millis::from_millis(T0));
-    let archive = Archive::open(&dir.path().join("store")).unwrap();
+    let archive =
+        Archive::open(&dir.path().join("store"), &newsarc::StoreConfig::default()).unwrap();
 
     let (first, out) = once(&archive, &clock, &feeds, &config).await;
     assert_eq!((first.feeds, first.discovered), (1, 3), "{out}");
@@ -100,7 +101,8 @@ async fn a_feed_of_three_makes_three_articles_and_a_change_one_revision() {
     site.article("/b", "B", "Story B, corrected.", None);
     clock.advance(15 * MINUTE);
     drop(archive);
-    let archive = Archive::open(&dir.path().join("store")).unwrap();
+    let archive =
+        Archive::open(&dir.path().join("store"), &newsarc::StoreConfig::default()).unwrap();
     let (second, out) = once(&archive, &clock, &feeds, &config).await;
     assert_eq!(second.discovered, 0, "{out}");
     assert_eq!(second.fetches.urls, 3, "{out}");
@@ -119,13 +121,15 @@ async fn a_restarted_watch_fetches_only_what_is_due() {
     let config = config(Duration::ZERO);
     let clock = ManualClock::new(Millis::from_millis(T0));
     {
-        let archive = Archive::open(&dir.path().join("store")).unwrap();
+        let archive =
+            Archive::open(&dir.path().join("store"), &newsarc::StoreConfig::default()).unwrap();
         once(&archive, &clock, &feeds, &config).await;
     }
     // Restarted ten minutes later: the feed is polled again, the article
     // is not due for five more minutes.
     clock.advance(10 * MINUTE);
-    let archive = Archive::open(&dir.path().join("store")).unwrap();
+    let archive =
+        Archive::open(&dir.path().join("store"), &newsarc::StoreConfig::default()).unwrap();
     let (round, _) = once(&archive, &clock, &feeds, &config).await;
     assert_eq!(round.fetches.urls, 0);
     assert_eq!(site.seen_at("/a").len(), 1);

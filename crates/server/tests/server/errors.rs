@@ -1,11 +1,7 @@
 //! Every error code the service promises, each from a user's mistake or
 //! from damage, never INTERNAL for a mistake.
 
-use newsarc_model::codec;
-use newsarc_model::record::BlobRecord;
 use newsarc_server::pb::{self, revision_ref::Target};
-use newsarc_store::engine::WriteBatch;
-use newsarc_store::keys;
 use tonic::Code;
 
 use crate::{ARTICLE, at, ingest_revisions, post, settings, start};
@@ -165,13 +161,16 @@ async fn a_damaged_blob_is_data_loss() {
         .text
         .parse()
         .unwrap();
-    let store = server.archive.store();
-    let mut record: BlobRecord =
-        codec::decode(&store.engine().get(&keys::blob(&digest)).unwrap().unwrap()).unwrap();
-    record.data[5] ^= 0x10;
-    let mut batch = WriteBatch::default();
-    batch.put(keys::blob(&digest), codec::encode(&record).unwrap());
-    store.engine().apply(batch).unwrap();
+    // A byte of the document's frame flips on disk (its header carries
+    // the digest 14 bytes in; the payload follows the 66-byte header).
+    let pack = server.archive.store().dir().join("packs/00000001.pack");
+    let mut bytes = std::fs::read(&pack).unwrap();
+    let at = bytes
+        .windows(32)
+        .position(|window| window == digest.as_bytes())
+        .unwrap();
+    bytes[at - 14 + 70] ^= 0x10;
+    std::fs::write(&pack, bytes).unwrap();
 
     let read = client
         .get_revision(pb::GetRevisionRequest {

@@ -114,22 +114,26 @@ async fn verify_streams_progress_and_a_clean_summary() {
     let mut client = server.client().await;
     ingest_revisions(&mut client, 3).await;
     let mut stream = client
-        .verify(pb::VerifyRequest {})
+        .verify(pb::VerifyRequest { deep: true })
         .await
         .unwrap()
         .into_inner();
     let mut summary = None;
     let mut findings = 0;
+    let mut progress = None;
     while let Some(event) = stream.next().await {
         match event.unwrap().event.unwrap() {
             pb::verify_event::Event::Summary(s) => summary = Some(s),
             pb::verify_event::Event::Finding(_) => findings += 1,
-            pb::verify_event::Event::Progress(_) => {}
+            pb::verify_event::Event::Progress(p) => progress = Some(p),
         }
     }
     let summary = summary.unwrap();
     assert!(summary.ok && summary.objects > 0 && summary.bytes > 0);
+    assert_eq!(summary.stopped_at, None);
     assert_eq!(findings, 0);
+    let progress = progress.expect("progress is reported");
+    assert_eq!(progress.bytes_checked, progress.bytes_total);
     server.stop().await;
 }
 
@@ -173,16 +177,26 @@ async fn eight_concurrent_ingesters_on_the_same_articles_keep_one_chain_each() {
     );
 
     let store = server.archive.store();
-    let report = store.verify(&mut |_| {}).unwrap();
-    assert!(report.ok(), "{:?}", report.findings);
+    let report = server
+        .archive
+        .check(
+            true,
+            &Default::default(),
+            &mut |f| panic!("{f:?}"),
+            &mut |_| {},
+        )
+        .unwrap();
+    assert!(report.ok());
     let mut stored = HashSet::new();
     for n in 0..3 {
         let key = newsarc_model::ArticleKey::new(format!("example.org/shared/{n}")).unwrap();
-        let history = store.history(&key).unwrap();
-        for (index, (id, record)) in history.iter().enumerate() {
+        let mut chain = store.timeline(&key).unwrap();
+        chain.sort_by_key(|entry| entry.seq);
+        for (index, entry) in chain.iter().enumerate() {
+            let record = store.revision(&entry.id).unwrap();
             assert_eq!(record.seq as usize, index + 1);
-            assert_eq!(record.parent, index.checked_sub(1).map(|i| history[i].0));
-            stored.insert(id.to_string());
+            assert_eq!(record.parent, index.checked_sub(1).map(|i| chain[i].id));
+            stored.insert(entry.id.to_string());
         }
     }
     assert_eq!(stored, acknowledged, "nothing acknowledged is lost");
@@ -197,9 +211,8 @@ async fn gone_article(
     let mut client = server.client().await;
     ingest_revisions(&mut client, 2).await;
     let article = server.archive.resolve_article(ARTICLE).unwrap();
-    server
-        .archive
-        .store()
+    let mut commit = server.archive.store().begin().unwrap();
+    commit
         .add_gone(&newsarc_store::BodilessFetch {
             article: article.key,
             fetched_at: newsarc_model::Millis::from_millis(5_000_000),
@@ -212,6 +225,7 @@ async fn gone_article(
         })
         .unwrap()
         .unwrap();
+    commit.finish().unwrap();
     client
 }
 

@@ -8,13 +8,13 @@ use super::{EngineError, Entry, KvEngine, WriteBatch};
 /// A memory engine; clones share one map, so a clone acts as a "reopened"
 /// handle in tests.
 #[derive(Debug, Clone, Default)]
-pub struct MemoryEngine {
+pub(crate) struct MemoryEngine {
     map: Arc<RwLock<BTreeMap<Vec<u8>, Vec<u8>>>>,
 }
 
 impl MemoryEngine {
     /// An empty engine.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 }
@@ -78,9 +78,5 @@ impl KvEngine for MemoryEngine {
 
     fn flush(&self) -> Result<(), EngineError> {
         Ok(())
-    }
-
-    fn disk_bytes(&self) -> Result<u64, EngineError> {
-        Ok(0)
     }
 }

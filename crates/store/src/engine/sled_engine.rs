@@ -16,11 +16,11 @@ pub const DEFAULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 /// How long opening waits for the store's file lock. sled allows one process
 /// per store, and a handle dropped in this process can keep the lock for a
 /// moment while sled's I/O threads finish.
-pub const LOCK_WAIT: Duration = Duration::from_secs(3);
+pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(3);
 
 /// A store directory opened with sled. sled takes a file lock: one process
 /// per store.
-pub struct SledEngine {
+pub(crate) struct SledEngine {
     db: sled::Db,
     path: PathBuf,
 }
@@ -28,7 +28,7 @@ pub struct SledEngine {
 impl SledEngine {
     /// Opens (or creates) the sled database in `path`, waiting up to
     /// [`LOCK_WAIT`] for another holder of its file lock to let go.
-    pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, EngineError> {
+    pub(crate) fn open(path: &Path, cache_bytes: u64) -> Result<Self, EngineError> {
         let deadline = Instant::now() + LOCK_WAIT;
         loop {
             let opened = guarded(path, || {
@@ -55,45 +55,6 @@ impl SledEngine {
                     std::thread::sleep(Duration::from_millis(10));
                 }
                 Err(err) => return Err(convert(path, err)),
-            }
-        }
-    }
-
-    /// Opens a store that sled refuses because its config file (`conf`) is
-    /// damaged. The config holds no data: sled writes it again with its
-    /// defaults, which newsarc never changes. The damaged file is moved
-    /// (never deleted) into `aside`, and its new path returned; when sled
-    /// still refuses, it is moved back and sled's first error returned.
-    ///
-    /// The snapshot (`snap.*`) is not set aside even though sled could
-    /// rebuild it from the log: without it sled takes a truncated log for
-    /// a torn write and opens an older store without a word (the
-    /// corruption campaign in `docs/RELIABILITY.md` caught exactly that).
-    pub fn open_setting_aside_config(
-        path: &Path,
-        cache_bytes: u64,
-        aside: &Path,
-    ) -> Result<(Self, Option<PathBuf>), EngineError> {
-        let refused = match Self::open(path, cache_bytes) {
-            Ok(engine) => return Ok((engine, None)),
-            Err(err @ (EngineError::Locked(_) | EngineError::Io(_))) => return Err(err),
-            Err(err) => err,
-        };
-        let config = path.join("conf");
-        if !config.exists() {
-            return Err(refused);
-        }
-        let io = |err: std::io::Error| EngineError::Io(format!("{err} ({})", aside.display()));
-        std::fs::create_dir_all(aside).map_err(io)?;
-        let moved = aside.join("conf");
-        std::fs::rename(&config, &moved).map_err(io)?;
-        match Self::open(path, cache_bytes) {
-            Ok(engine) => Ok((engine, Some(moved))),
-            Err(_) => {
-                std::fs::rename(&moved, &config).map_err(io)?;
-                // Leave nothing behind: the directory was made for this file.
-                let _ = std::fs::remove_dir(aside);
-                Err(refused)
             }
         }
     }
@@ -278,24 +239,4 @@ impl KvEngine for SledEngine {
                 .map_err(|err| convert(&self.path, err))
         })
     }
-
-    fn disk_bytes(&self) -> Result<u64, EngineError> {
-        directory_bytes(&self.path).map_err(|err| EngineError::Io(err.to_string()))
-    }
-}
-
-/// The size of every file under `dir`: what the store really costs on disk,
-/// where sled's own `size_on_disk` leaves out its config and snapshots.
-fn directory_bytes(dir: &Path) -> std::io::Result<u64> {
-    let mut total = 0;
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let meta = entry.metadata()?;
-        total += if meta.is_dir() {
-            directory_bytes(&entry.path())?
-        } else {
-            meta.len()
-        };
-    }
-    Ok(total)
 }

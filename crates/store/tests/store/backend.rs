@@ -1,35 +1,32 @@
-//! The engines under test, each able to "reopen" the same data.
+//! The stores under test: on disk (sled index, reopenable) and throwaway
+//! (memory index), and fetches to put in them.
 
 use newsarc_model::{ArticleKey, ArticleMeta, Digest, Millis};
-use newsarc_store::engine::{KvEngine, MemoryEngine, SledEngine};
-use newsarc_store::{Fetch, Store};
+use newsarc_store::{Added, Fetch, Store, StoreConfig};
 
 pub enum Backend {
-    Sled(tempfile::TempDir),
-    Memory(MemoryEngine),
+    Disk(tempfile::TempDir),
+    Memory,
 }
 
 impl Backend {
-    pub fn sled() -> Self {
-        Self::Sled(tempfile::tempdir().expect("temp dir"))
+    pub fn disk() -> Self {
+        Self::Disk(tempfile::tempdir().expect("temp dir"))
     }
 
     pub fn memory() -> Self {
-        Self::Memory(MemoryEngine::new())
+        Self::Memory
     }
 
-    /// Opens the backend's data; drop the previous handle first.
-    pub fn engine(&self) -> Box<dyn KvEngine> {
-        match self {
-            Self::Sled(dir) => {
-                Box::new(SledEngine::open(dir.path(), 16 << 20).expect("reopen sled"))
-            }
-            Self::Memory(engine) => Box::new(engine.clone()),
-        }
-    }
-
+    /// A store over the backend's data (on disk: the same each time; drop
+    /// the previous handle first).
     pub fn store(&self) -> Store {
-        Store::with_engine(self.engine(), "test".into()).expect("open store")
+        match self {
+            Self::Disk(dir) => {
+                Store::open(&dir.path().join("store"), &StoreConfig::default()).expect("open")
+            }
+            Self::Memory => Store::in_memory(),
+        }
     }
 }
 
@@ -37,8 +34,8 @@ impl Backend {
 #[macro_export]
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
-        mod sled {
-            $(#[test] fn $name() { super::$name(&$crate::backend::Backend::sled()) })*
+        mod disk {
+            $(#[test] fn $name() { super::$name(&$crate::backend::Backend::disk()) })*
         }
         mod memory {
             $(#[test] fn $name() { super::$name(&$crate::backend::Backend::memory()) })*
@@ -65,6 +62,14 @@ pub fn fetch<'a>(article: &str, body: &'a [u8], time: i64, title: &str) -> Fetch
     }
 }
 
+/// Stores one fetch in a commit of its own.
+pub fn add(store: &Store, fetch: &Fetch<'_>) -> Added {
+    let mut commit = store.begin().expect("begin");
+    let added = commit.add_fetch(fetch).expect("add");
+    commit.finish().expect("finish");
+    added
+}
+
 /// A document of a few KiB that differs from its neighbours in one place.
 pub fn document(version: u32) -> Vec<u8> {
     let mut text = String::from("<html><body>");
@@ -75,4 +80,19 @@ pub fn document(version: u32) -> Vec<u8> {
     }
     text.push_str(&format!("<p>Edit number {version}.</p></body></html>"));
     text.into_bytes()
+}
+
+/// Checks the whole store; the findings' kinds.
+pub fn findings(store: &Store, deep: bool) -> Vec<newsarc_store::Finding> {
+    let mut found = Vec::new();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    store
+        .verify(
+            newsarc_store::VerifyOptions { deep },
+            &mut |finding| found.push(finding),
+            &mut |_| {},
+            &stop,
+        )
+        .expect("verify runs");
+    found
 }

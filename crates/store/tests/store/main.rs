@@ -1,13 +1,13 @@
-//! newsarc-store's integration tests: one conformance suite run on every
-//! engine, a model test against a `BTreeMap`, store behaviour, and verify's
-//! findings on deliberately damaged stores and what repair makes of them.
+//! newsarc-store's integration tests, through its public face only: store
+//! behaviour on disk and in memory, export and import, and what verify and
+//! repair make of stores damaged from outside. The engine conformance
+//! suite and model test are in the crate (`src/engine/tests`).
 
 // A test that meets an unexpected value should stop right there.
 #![allow(clippy::unwrap_used)]
 
 mod backend;
-mod conformance;
-mod model;
+mod damage;
 mod repair;
 mod store;
 mod verify;

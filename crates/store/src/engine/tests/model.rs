@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use newsarc_store::engine::WriteBatch;
 use proptest::prelude::*;
 
-use crate::backend::Backend;
+use super::Backend;
+use crate::engine::WriteBatch;
 
 #[derive(Debug, Clone)]
 enum Op {

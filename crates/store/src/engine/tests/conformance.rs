@@ -1,8 +1,7 @@
 //! What every engine must do, run on each.
 
-use newsarc_store::engine::WriteBatch;
-
-use crate::backend::Backend;
+use super::Backend;
+use crate::engine::WriteBatch;
 
 fn missing_keys_read_as_none(backend: &Backend) {
     assert_eq!(backend.engine().get(b"nothing").unwrap(), None);
@@ -76,7 +75,7 @@ fn flushed_data_survives_reopening(backend: &Backend) {
     );
 }
 
-crate::on_every_backend!(
+on_every_backend!(
     missing_keys_read_as_none,
     batches_apply_in_order_and_later_ops_win,
     prefix_scans_are_ordered_and_bounded,
