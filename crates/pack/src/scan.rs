@@ -37,12 +37,18 @@ pub enum Scanned {
     },
 }
 
+/// A scan reads the packs this many bytes at a time: one read per many
+/// frames.
+const READ_AHEAD: usize = 1 << 20;
+
 /// Every frame from a location on, across packs, in order.
 pub struct Scanner<'a> {
     packs: &'a PackSet,
     remaining: std::vec::IntoIter<u32>,
     current: Option<(u32, u64)>,
     offset: u64,
+    /// Bytes read ahead: pack, offset of the first, the bytes.
+    window: (u32, u64, Vec<u8>),
 }
 
 impl PackSet {
@@ -59,6 +65,7 @@ impl PackSet {
             remaining: numbers.into_iter(),
             current: None,
             offset: FILE_HEADER_LEN,
+            window: (0, 0, Vec::new()),
         };
         scanner.next_pack()?;
         if let (Some(from), Some((number, _))) = (from, scanner.current)
@@ -78,6 +85,22 @@ impl Scanner<'_> {
         };
         self.offset = FILE_HEADER_LEN;
         Ok(())
+    }
+
+    /// Up to `len` bytes of pack `number` from `offset` (fewer at its end),
+    /// from the bytes read ahead.
+    fn read(&mut self, number: u32, offset: u64, len: usize) -> Result<&[u8], PackError> {
+        let (pack, start, bytes) = &self.window;
+        let inside = *pack == number
+            && offset >= *start
+            && offset + len as u64 <= start + bytes.len() as u64;
+        if !inside {
+            let bytes = self.packs.read_at(number, offset, len.max(READ_AHEAD))?;
+            self.window = (number, offset, bytes);
+        }
+        let (_, start, bytes) = &self.window;
+        let from = (offset - start) as usize;
+        Ok(&bytes[from..(from + len).min(bytes.len())])
     }
 
     fn is_last_pack(&self) -> bool {
@@ -120,10 +143,9 @@ impl Scanner<'_> {
                 pack: number,
                 offset: self.offset,
             };
-            let bytes = self
-                .packs
-                .read_at(number, self.offset, HEADER_WITH_REFERENCE_LEN)?;
-            let header = match Header::decode(&bytes) {
+            let offset = self.offset;
+            let bytes = self.read(number, offset, HEADER_WITH_REFERENCE_LEN)?;
+            let header = match Header::decode(bytes) {
                 Ok(header) if self.offset + header.frame_len() <= len => header,
                 Ok(_) | Err(FrameError::Truncated { .. }) if self.is_last_pack() => {
                     let tail = len - self.offset;
@@ -156,10 +178,21 @@ impl Scanner<'_> {
                 }
             };
             self.offset += header.frame_len();
-            return Ok(Some(match self.packs.read(location) {
-                Ok(frame) => Scanned::Frame(frame),
-                Err(PackError::Damaged { .. }) => Scanned::DamagedPayload { header, location },
-                Err(err) => return Err(err),
+            let payload = self
+                .read(
+                    number,
+                    offset + header.len() as u64,
+                    header.payload_len as usize,
+                )?
+                .to_vec();
+            return Ok(Some(if header.checks(&payload) {
+                Scanned::Frame(Frame {
+                    location,
+                    header,
+                    payload,
+                })
+            } else {
+                Scanned::DamagedPayload { header, location }
             }));
         }
     }
