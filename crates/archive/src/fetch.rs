@@ -452,7 +452,7 @@ impl Archive {
 
     /// The stored article a URL names by the key rules, if any.
     fn article_of_url(&self, url: &str) -> Result<Option<ArticleKey>, ArchiveError> {
-        let Ok(key) = self.rules.key_for(url) else {
+        let Ok(key) = self.rules().key_for(url) else {
             return Ok(None);
         };
         Ok(self.store.article(&key)?.map(|_| key))

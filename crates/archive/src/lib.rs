@@ -37,6 +37,7 @@ pub mod timeline;
 pub mod watch;
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use newsarc_parse::KeyRules;
 use newsarc_store::Store;
@@ -66,7 +67,9 @@ impl Progress for NoProgress {
 /// An open archive: a store plus the article-key rules.
 pub struct Archive {
     store: Store,
-    rules: KeyRules,
+    /// Compiled on first use: a read by article key needs none, and
+    /// compiling them is most of what a one-shot `log` would spend.
+    rules: OnceLock<KeyRules>,
 }
 
 impl Archive {
@@ -84,7 +87,7 @@ impl Archive {
     pub fn with_store(store: Store) -> Self {
         Self {
             store,
-            rules: KeyRules::builtin(),
+            rules: OnceLock::new(),
         }
     }
 
@@ -95,7 +98,7 @@ impl Archive {
             source,
         })?;
         let first = KeyRules::from_toml(&text, &path.display().to_string())?;
-        self.rules = self.rules.clone().with_rules_first(first);
+        self.rules = OnceLock::from(self.rules().clone().with_rules_first(first));
         Ok(())
     }
 
@@ -106,6 +109,6 @@ impl Archive {
 
     /// The article-key rules in force.
     pub fn rules(&self) -> &KeyRules {
-        &self.rules
+        self.rules.get_or_init(KeyRules::builtin)
     }
 }

@@ -211,7 +211,7 @@ impl Archive {
         } else {
             format!("https://{spec}")
         };
-        if let Ok(key) = self.rules.key_for(&url)
+        if let Ok(key) = self.rules().key_for(&url)
             && let Some(article) = self.store.article(&key)?
         {
             return Ok(article);
