@@ -9,14 +9,14 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use newsarc_model::record::{ExportEntry, ExportHeader, ExportRecord, ExportTrailer, Record};
-use newsarc_model::{Digest, Millis, codec};
+use newsarc_model::{Millis, codec};
 use newsarc_pack::{Kind, Scanned};
 
 use crate::engine::{KvEngine, SledEngine, WriteBatch};
 use crate::format1::FormatOne;
+use crate::read::{CACHED_DOCUMENTS, document_cache};
 use crate::records::{StoredRecord, batch_content, split_batch};
 use crate::store::{Store, StoreConfig};
 use crate::{StoreError, layout};
@@ -68,7 +68,7 @@ impl Store {
                 exported_at: Millis::now(),
             },
         )?;
-        let mut documents: Vec<(Digest, Arc<Vec<u8>>)> = Vec::new();
+        let mut documents = document_cache(CACHED_DOCUMENTS);
         for step in self.packs.scan(None)? {
             let frame = match step? {
                 Scanned::Frame(frame) if frame.header.kind == Kind::Records => frame,

@@ -74,8 +74,17 @@ impl HistoryEntry {
     }
 }
 
-/// How many decoded documents are kept: enough for a delta chain.
-const CACHED_DOCUMENTS: usize = MAX_DELTA_DEPTH as usize + 4;
+/// How many decoded documents a read keeps: enough for a delta chain.
+pub(crate) const CACHED_DOCUMENTS: usize = MAX_DELTA_DEPTH as usize + 4;
+
+/// Documents decoded lately, so that delta chains decode each frame once.
+pub(crate) type DocumentCache = lru::LruCache<Digest, Arc<Vec<u8>>>;
+
+/// An empty cache of `capacity` documents.
+pub(crate) fn document_cache(capacity: usize) -> DocumentCache {
+    let capacity = std::num::NonZeroUsize::new(capacity).unwrap_or(std::num::NonZeroUsize::MIN);
+    lru::LruCache::new(capacity)
+}
 
 impl Store {
     fn get<T: serde::de::DeserializeOwned>(
@@ -378,7 +387,7 @@ impl Store {
 
     /// A document's exact bytes, decoded and checked against `digest`.
     pub fn blob(&self, digest: &Digest) -> Result<Vec<u8>, StoreError> {
-        self.decode_document(digest, &mut Vec::new())
+        self.decode_document(digest, &mut document_cache(CACHED_DOCUMENTS))
     }
 
     /// [`Store::blob`] reusing and filling `cache` (a delta chain decodes
@@ -386,14 +395,24 @@ impl Store {
     pub(crate) fn decode_document(
         &self,
         digest: &Digest,
-        cache: &mut Vec<(Digest, Arc<Vec<u8>>)>,
+        cache: &mut DocumentCache,
     ) -> Result<Vec<u8>, StoreError> {
-        let mut chain: Vec<(Digest, Frame)> = Vec::new();
+        Ok(self.decoded(digest, cache)?.as_ref().clone())
+    }
+
+    /// A document decoded (from `cache` when it is there), its delta chain
+    /// walked down to a frame decoded on its own or a cached base.
+    fn decoded(
+        &self,
+        digest: &Digest,
+        cache: &mut DocumentCache,
+    ) -> Result<Arc<Vec<u8>>, StoreError> {
+        let mut chain: Vec<Frame> = Vec::new();
         let mut next = *digest;
         let mut base: Option<Arc<Vec<u8>>> = None;
         loop {
-            if let Some((_, bytes)) = cache.iter().find(|(cached, _)| *cached == next) {
-                base = Some(Arc::clone(bytes));
+            if let Some(bytes) = cache.get(&next).cloned() {
+                base = Some(bytes);
                 break;
             }
             if chain.len() > MAX_DELTA_DEPTH as usize {
@@ -406,53 +425,72 @@ impl Store {
             let frame = self.document_frame(&next)?;
             let reference = frame.header.reference;
             let is_delta = frame.header.codec == Codec::ZstdDelta;
-            chain.push((next, frame));
+            chain.push(frame);
             match reference {
                 Some(reference) if is_delta => next = reference,
                 _ => break,
             }
         }
-        while let Some((step, frame)) = chain.pop() {
-            let corrupt = |reason: String| StoreError::CorruptBlob {
-                digest: step,
-                actual: None,
-                reason,
-            };
-            let header = &frame.header;
-            let content = match header.codec {
-                Codec::Stored => frame.payload,
-                Codec::Zstd => documents::decompress(&frame.payload, header.content_len, None)
-                    .map_err(|err| corrupt(format!("it does not decompress: {err}")))?,
-                Codec::ZstdDictionary => {
-                    let dictionary = self.decoder(header.reference.unwrap_or(step))?;
-                    documents::decompress(&frame.payload, header.content_len, Some(&dictionary))
-                        .map_err(|err| corrupt(format!("it does not decompress: {err}")))?
-                }
-                Codec::ZstdDelta => {
-                    let base_bytes = base
-                        .as_ref()
-                        .ok_or_else(|| corrupt("its delta base did not decode".into()))?;
-                    documents::decompress_delta(&frame.payload, header.content_len, base_bytes)
-                        .map_err(|err| corrupt(format!("it does not decompress: {err}")))?
-                }
-            };
-            let actual = Digest::of(&content);
-            if actual != step {
-                return Err(StoreError::CorruptBlob {
-                    digest: step,
-                    actual: Some(actual),
-                    reason: "its bytes do not hash to its digest".into(),
-                });
-            }
-            let content = Arc::new(content);
-            if cache.len() == CACHED_DOCUMENTS {
-                cache.remove(0);
-            }
-            cache.push((step, Arc::clone(&content)));
-            base = Some(content);
+        while let Some(frame) = chain.pop() {
+            base = Some(self.decode_one(frame, base.as_deref().map(Vec::as_slice), cache)?);
         }
-        base.map(|bytes| bytes.as_ref().clone())
-            .ok_or(StoreError::MissingBlob { digest: *digest })
+        base.ok_or(StoreError::MissingBlob { digest: *digest })
+    }
+
+    /// The content of a document frame already read (`verify --deep` has
+    /// it in hand), decoded with its base from `cache` or the store.
+    pub(crate) fn decode_frame(
+        &self,
+        frame: Frame,
+        cache: &mut DocumentCache,
+    ) -> Result<Arc<Vec<u8>>, StoreError> {
+        let base = match (frame.header.codec, frame.header.reference) {
+            (Codec::ZstdDelta, Some(reference)) => Some(self.decoded(&reference, cache)?),
+            _ => None,
+        };
+        self.decode_one(frame, base.as_deref().map(Vec::as_slice), cache)
+    }
+
+    /// One frame's content, checked against its digest and kept in `cache`.
+    fn decode_one(
+        &self,
+        frame: Frame,
+        base: Option<&[u8]>,
+        cache: &mut DocumentCache,
+    ) -> Result<Arc<Vec<u8>>, StoreError> {
+        let step = frame.header.content;
+        let corrupt = |reason: String| StoreError::CorruptBlob {
+            digest: step,
+            actual: None,
+            reason,
+        };
+        let header = &frame.header;
+        let content = match header.codec {
+            Codec::Stored => frame.payload,
+            Codec::Zstd => documents::decompress(&frame.payload, header.content_len, None)
+                .map_err(|err| corrupt(format!("it does not decompress: {err}")))?,
+            Codec::ZstdDictionary => {
+                let dictionary = self.decoder(header.reference.unwrap_or(step))?;
+                documents::decompress(&frame.payload, header.content_len, Some(&dictionary))
+                    .map_err(|err| corrupt(format!("it does not decompress: {err}")))?
+            }
+            Codec::ZstdDelta => {
+                let base = base.ok_or_else(|| corrupt("its delta base did not decode".into()))?;
+                documents::decompress_delta(&frame.payload, header.content_len, base)
+                    .map_err(|err| corrupt(format!("it does not decompress: {err}")))?
+            }
+        };
+        let actual = Digest::of(&content);
+        if actual != step {
+            return Err(StoreError::CorruptBlob {
+                digest: step,
+                actual: Some(actual),
+                reason: "its bytes do not hash to its digest".into(),
+            });
+        }
+        let content = Arc::new(content);
+        cache.put(step, Arc::clone(&content));
+        Ok(content)
     }
 
     /// The frame holding the document (or dictionary) `digest`.

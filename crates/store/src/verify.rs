@@ -5,7 +5,6 @@
 //! they are found; memory holds per-article state only.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use newsarc_model::record::{
@@ -18,6 +17,7 @@ use crate::index::{
     self, ArticleValue, AttemptValue, DocumentValue, EventLocator, EventValue, HistoryValue,
     LogValue, ObservationValue, RecordRef, RevisionValue,
 };
+use crate::read::document_cache;
 use crate::records::{StoredRecord, batch_content, split_batch};
 use crate::store::Store;
 use crate::{StoreError, keys};
@@ -115,6 +115,38 @@ impl VerifyReport {
     }
 }
 
+/// Documents `--deep` keeps decoded.
+const DEEP_CACHED_DOCUMENTS: usize = 256;
+
+/// Frames read and decoded ahead of the walk, at most.
+const READ_AHEAD_FRAMES: usize = 64;
+
+/// A batch's records, each its bytes and what they decode to.
+type DecodedBatch = Result<Vec<(Vec<u8>, Result<StoredRecord, String>)>, String>;
+
+/// A scanned frame as the walk takes it: a batch decoded, and no payload
+/// kept (the walk needs headers; `--deep` reads documents itself).
+fn decoded_ahead(step: Scanned) -> (Scanned, Option<DecodedBatch>) {
+    match step {
+        Scanned::Frame(mut frame) => {
+            let batch = (frame.header.kind == Kind::Records).then(|| {
+                let content = batch_content(&frame)?;
+                let records = split_batch(&content)?;
+                Ok(records
+                    .into_iter()
+                    .map(|bytes| {
+                        let decoded = StoredRecord::decode(bytes).map_err(|err| err.to_string());
+                        (bytes.to_vec(), decoded)
+                    })
+                    .collect())
+            });
+            frame.payload = Vec::new();
+            (Scanned::Frame(frame), batch)
+        }
+        other => (other, None),
+    }
+}
+
 /// What the records say about one article, gathered in pack order.
 #[derive(Debug, Default)]
 struct ArticleSeen {
@@ -150,7 +182,6 @@ impl Implied {
 
 struct Walk<'a> {
     store: &'a Store,
-    options: VerifyOptions,
     sink: &'a mut dyn FnMut(Finding),
     report: VerifyReport,
     articles: HashMap<ArticleKey, ArticleSeen>,
@@ -158,11 +189,19 @@ struct Walk<'a> {
     dictionaries: HashMap<String, Digest>,
     implied: Implied,
     log_len: u64,
+    /// The log's entries, read in step with the packs (both are in the
+    /// order the store learnt things): one scan instead of a lookup each.
+    log: std::iter::Peekable<
+        Box<dyn Iterator<Item = Result<crate::engine::Entry, crate::engine::EngineError>> + 'a>,
+    >,
+    /// Documents of the commit being read: a revision naming one needs no
+    /// lookup.
+    commit_documents: std::collections::HashSet<Digest>,
+    /// Every pack's length when the walk began.
+    pack_lengths: HashMap<u32, u64>,
     observations: u64,
     attempts: u64,
     raw_bytes: u64,
-    /// Recently decoded documents (deep), so that delta chains decode once.
-    documents: Vec<(Digest, Arc<Vec<u8>>)>,
     /// Where the last commit ended: frames after it are a tail.
     committed: Option<Location>,
     /// Documents whose frame (or whose delta base's or dictionary's frame)
@@ -189,7 +228,6 @@ impl Store {
     ) -> Result<VerifyReport, StoreError> {
         let mut walk = Walk {
             store: self,
-            options,
             sink,
             report: VerifyReport::default(),
             articles: HashMap::new(),
@@ -197,23 +235,59 @@ impl Store {
             dictionaries: HashMap::new(),
             implied: Implied::default(),
             log_len: 0,
+            log: self.index.scan_prefix(&[keys::LOG]).peekable(),
+            commit_documents: std::collections::HashSet::new(),
+            pack_lengths: self.packs.lengths()?.into_iter().collect(),
             observations: 0,
             attempts: 0,
             raw_bytes: 0,
-            documents: Vec::new(),
             committed: None,
             damaged: std::collections::HashSet::new(),
             batches: std::collections::HashSet::new(),
             damaged_ranges: Vec::new(),
         };
-        for step in self.packs.scan(None)? {
-            if stop.load(Ordering::Relaxed) {
-                walk.report.stopped_at =
-                    Some(format!("after {} bytes of packs", walk.report.bytes));
-                return Ok(walk.report);
+        let scanner = self.packs.scan(None)?;
+        // One thread reads, checks and decodes the packs ahead while this
+        // one checks the index against them.
+        let stopped = std::thread::scope(|scope| -> Result<bool, StoreError> {
+            let (sender, receiver) = std::sync::mpsc::sync_channel(READ_AHEAD_FRAMES);
+            let deep = options.deep;
+            scope.spawn(move || {
+                // Deltas name frames read shortly before: a few hundred
+                // documents decode every chain once.
+                let mut documents = document_cache(DEEP_CACHED_DOCUMENTS);
+                for step in scanner {
+                    let ahead = step.map(|step| {
+                        let rebuilt = match &step {
+                            Scanned::Frame(frame)
+                                if deep && frame.header.kind == Kind::Document =>
+                            {
+                                Some(self.decode_frame(frame.clone(), &mut documents).map(drop))
+                            }
+                            _ => None,
+                        };
+                        let (step, batch) = decoded_ahead(step);
+                        (step, batch, rebuilt)
+                    });
+                    // The walk went away (it stopped, or failed).
+                    if sender.send(ahead).is_err() {
+                        return;
+                    }
+                }
+            });
+            for step in receiver {
+                if stop.load(Ordering::Relaxed) {
+                    return Ok(true);
+                }
+                let (step, batch, rebuilt) = step?;
+                walk.step(step, batch, rebuilt)?;
+                progress(walk.report.bytes);
             }
-            walk.step(step?)?;
-            progress(walk.report.bytes);
+            Ok(false)
+        })?;
+        if stopped {
+            walk.report.stopped_at = Some(format!("after {} bytes of packs", walk.report.bytes));
+            return Ok(walk.report);
         }
         walk.index_counts()?;
         walk.articles()?;
@@ -266,16 +340,22 @@ impl Walk<'_> {
         }
     }
 
-    fn step(&mut self, step: Scanned) -> Result<(), StoreError> {
+    fn step(
+        &mut self,
+        step: Scanned,
+        batch: Option<DecodedBatch>,
+        rebuilt: Option<Result<(), StoreError>>,
+    ) -> Result<(), StoreError> {
         match step {
             Scanned::Frame(frame) => {
                 self.report.objects += 1;
                 self.report.bytes += frame.header.frame_len();
                 match frame.header.kind {
-                    Kind::Document | Kind::Dictionary => self.document(&frame)?,
+                    Kind::Document | Kind::Dictionary => self.document(&frame, rebuilt)?,
                     Kind::Records => {
                         self.batches.insert(frame.location);
-                        self.batch(&frame)?;
+                        self.batch(&frame, batch)?;
+                        self.commit_documents.clear();
                         self.committed = Some(Location {
                             pack: frame.location.pack,
                             offset: frame.location.offset + frame.header.frame_len(),
@@ -335,10 +415,15 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn document(&mut self, frame: &Frame) -> Result<(), StoreError> {
+    fn document(
+        &mut self,
+        frame: &Frame,
+        rebuilt: Option<Result<(), StoreError>>,
+    ) -> Result<(), StoreError> {
         let digest = frame.header.content;
         let is_document = frame.header.kind == Kind::Document;
         self.implied.add(keys::DOCUMENT);
+        self.commit_documents.insert(digest);
         if is_document {
             self.raw_bytes += u64::from(frame.header.content_len);
         }
@@ -373,9 +458,9 @@ impl Walk<'_> {
                 "a frame the document index does not know",
             ),
         }
-        if self.options.deep {
-            match self.store.decode_document(&digest, &mut self.documents) {
-                Ok(_) => {}
+        if let Some(rebuilt) = rebuilt {
+            match rebuilt {
+                Ok(()) => {}
                 Err(StoreError::CorruptBlob {
                     digest: bad,
                     actual,
@@ -404,10 +489,10 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn batch(&mut self, frame: &Frame) -> Result<(), StoreError> {
-        let content = match batch_content(frame) {
-            Ok(content) => content,
-            Err(reason) => {
+    fn batch(&mut self, frame: &Frame, batch: Option<DecodedBatch>) -> Result<(), StoreError> {
+        let records = match batch {
+            Some(Ok(records)) => records,
+            Some(Err(reason)) => {
                 self.find(
                     FindingKind::CorruptFrame,
                     frame.location,
@@ -417,35 +502,27 @@ impl Walk<'_> {
                 );
                 return Ok(());
             }
-        };
-        let records = match split_batch(&content) {
-            Ok(records) => records,
-            Err(reason) => {
-                self.find(
-                    FindingKind::CorruptFrame,
-                    frame.location,
-                    None,
-                    None,
-                    reason,
-                );
-                return Ok(());
+            None => {
+                return Err(StoreError::Internal(
+                    "a batch came without its records".into(),
+                ));
             }
         };
-        for (index, bytes) in records.into_iter().enumerate() {
+        for (index, (bytes, decoded)) in records.into_iter().enumerate() {
             let at = RecordRef {
                 pack: frame.location.pack,
                 offset: frame.location.offset,
                 index: index as u32,
             };
             self.report.objects += 1;
-            match StoredRecord::decode(bytes) {
-                Ok(record) => self.record(record, bytes, at)?,
-                Err(err) => self.find(
+            match decoded {
+                Ok(record) => self.record(record, &bytes, at)?,
+                Err(reason) => self.find(
                     FindingKind::CorruptRecord,
                     format!("{}#{index}", frame.location),
                     None,
                     None,
-                    err.to_string(),
+                    reason,
                 ),
             }
         }
@@ -496,7 +573,40 @@ impl Walk<'_> {
         self.log_len += 1;
         self.implied.add(keys::LOG);
         let seq = self.log_len;
-        match self.get::<LogValue>(&keys::log(seq), "log")? {
+        self.report.objects += 1;
+        // Entries before this one that the packs did not account for are
+        // counted as dangling at the end.
+        while let Some(Ok((key, _))) = self.log.peek() {
+            if keys::parse_log(key).is_some_and(|found| found < seq) {
+                self.log.next();
+            } else {
+                break;
+            }
+        }
+        let found = match self.log.peek() {
+            Some(Ok((key, _))) if keys::parse_log(key) == Some(seq) => match self.log.next() {
+                Some(Ok((key, bytes))) => match index::decode::<LogValue>(&bytes, "log", &key) {
+                    Ok(found) => Some(found),
+                    Err(err) => {
+                        self.find(
+                            FindingKind::DanglingIndex,
+                            format!("log#{seq}"),
+                            None,
+                            None,
+                            err.to_string(),
+                        );
+                        return Ok(());
+                    }
+                },
+                _ => None,
+            },
+            Some(Err(_)) => match self.log.next() {
+                Some(Err(err)) => return Err(err.into()),
+                _ => None,
+            },
+            _ => None,
+        };
+        match found {
             Some(found) if found == value => {}
             found => self.find(
                 FindingKind::MissingIndex,
@@ -599,10 +709,10 @@ impl Walk<'_> {
                 None,
                 format!("the document of {key}@{} is in a damaged frame: this revision's bytes are lost", record.seq),
             );
-        } else {
+        } else if !self.commit_documents.contains(&record.blob) {
             match self.get::<DocumentValue>(&keys::document(&record.blob), "document")? {
                 None => self.find(FindingKind::MissingBlob, record.blob, None, None, format!("revision {id} needs this document")),
-                Some(value) if value.offset >= self.store.packs.len(value.pack).unwrap_or(0) => self.find(
+                Some(value) if value.offset >= self.pack_lengths.get(&value.pack).copied().unwrap_or(0) => self.find(
                     FindingKind::MissingBlob,
                     id,
                     Some(record.blob.to_string()),
