@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bounded fuzzing of the document parser, the URL canonicaliser, the record
-# decoder and the diff engine with cargo-fuzz (libFuzzer), seeded from the
+# decoder, the pack scanner and the diff engine with cargo-fuzz (libFuzzer), seeded from the
 # repository's fixtures and examples. Needs a nightly toolchain
 # (`rustup toolchain install nightly`) and `cargo install cargo-fuzz`; the
 # project itself builds on stable. FUZZ_SECONDS per target (default 60).
@@ -17,10 +17,11 @@ seeds() {
     canonical_url) echo fuzz/seeds/urls ;;
     decode_record) echo fuzz/seeds/records ;;
     diff_articles) echo examples/articles/* ;;
+    scan_pack) echo fuzz/seeds/packs ;;
     esac
 }
 
-for target in parse_document canonical_url decode_record diff_articles; do
+for target in parse_document canonical_url decode_record scan_pack diff_articles; do
     mkdir -p "fuzz/corpus/$target"
     # shellcheck disable=SC2046 # the seed folders are separate arguments
     cargo +nightly fuzz run "$target" "fuzz/corpus/$target" $(seeds "$target") -- \

@@ -5,8 +5,9 @@
 use libfuzzer_sys::fuzz_target;
 use newsarc_model::codec;
 use newsarc_model::record::{
-    ArticleRecord, AttemptRecord, BlobRecord, Counters, EventRecord, ExportEntry, ExportHeader,
-    ExportTrailer, HeadWitness, ObservationRecord, Record, RevisionRecord, StoreInfo, UrlRecord,
+    ArticleRecord, AttemptRecord, BlobRecord, Counters, DictionaryRecord, EventRecord, ExportEntry,
+    ExportHeader, ExportRecord, ExportTrailer, HeadWitness, ObservationRecord, Record,
+    RevisionRecord, StoreInfo, UrlRecord,
 };
 
 fn round_trip<R: Record + PartialEq + std::fmt::Debug>(bytes: &[u8]) {
@@ -31,4 +32,6 @@ fuzz_target!(|bytes: &[u8]| {
     round_trip::<ExportHeader>(bytes);
     round_trip::<ExportEntry>(bytes);
     round_trip::<ExportTrailer>(bytes);
+    round_trip::<DictionaryRecord>(bytes);
+    round_trip::<ExportRecord>(bytes);
 });
