@@ -212,6 +212,10 @@ struct Walk<'a> {
     damaged_ranges: Vec<(Location, u64)>,
     /// Batch frames read whole: one per commit, so few.
     batches: std::collections::HashSet<Location>,
+    /// Documents a read cannot reach through the index (their entry is
+    /// missing or points elsewhere, or their base's is) until `repair`.
+    /// Few, as damage is.
+    unindexed: std::collections::HashSet<Digest>,
 }
 
 impl Store {
@@ -245,6 +249,7 @@ impl Store {
             damaged: std::collections::HashSet::new(),
             batches: std::collections::HashSet::new(),
             damaged_ranges: Vec::new(),
+            unindexed: std::collections::HashSet::new(),
         };
         let scanner = self.packs.scan(None)?;
         // One thread reads, checks and decodes the packs ahead while this
@@ -415,6 +420,20 @@ impl Walk<'_> {
         Ok(())
     }
 
+    /// True when a read reaches the document `digest` through the index:
+    /// its entry is there and so is every base's before it.
+    fn reaches(&mut self, digest: &Digest) -> Result<bool, StoreError> {
+        if self.unindexed.contains(digest) {
+            return Ok(false);
+        }
+        if self.commit_documents.contains(digest) {
+            return Ok(true);
+        }
+        Ok(self
+            .get::<DocumentValue>(&keys::document(digest), "document")?
+            .is_some())
+    }
+
     fn document(
         &mut self,
         frame: &Frame,
@@ -439,10 +458,30 @@ impl Walk<'_> {
                 ),
             );
         }
-        match self.get::<DocumentValue>(&keys::document(&digest), "document")? {
-            Some(value)
-                if value.location() == frame.location
-                    && value.size == u64::from(frame.header.content_len) => {}
+        if let Some(reference) = frame.header.reference.filter(|r| !self.is_damaged(r))
+            && !self.reaches(&reference)?
+        {
+            self.unindexed.insert(digest);
+            self.find(
+                FindingKind::BrokenChain,
+                format!("document:{digest}"),
+                Some(reference.to_string()),
+                None,
+                format!(
+                    "it is stored against {reference}, which the document index cannot reach: \
+                     it does not read until `newsarc repair` (or ever, if that frame is lost)"
+                ),
+            );
+        }
+        let entry = self.get::<DocumentValue>(&keys::document(&digest), "document")?;
+        let indexed = entry.as_ref().is_some_and(|value| {
+            value.location() == frame.location && value.size == u64::from(frame.header.content_len)
+        });
+        if !indexed {
+            self.unindexed.insert(digest);
+        }
+        match entry {
+            _ if indexed => {}
             Some(value) => self.find(
                 FindingKind::DanglingIndex,
                 format!("document:{digest}"),
@@ -709,6 +748,14 @@ impl Walk<'_> {
                 None,
                 format!("the document of {key}@{} is in a damaged frame: this revision's bytes are lost", record.seq),
             );
+        } else if self.unindexed.contains(&record.blob) {
+            self.find(
+                FindingKind::BrokenChain,
+                id,
+                Some(record.blob.to_string()),
+                None,
+                format!("the document of {key}@{} does not read: the index cannot reach it or a base it is stored against", record.seq),
+            );
         } else if !self.commit_documents.contains(&record.blob) {
             match self.get::<DocumentValue>(&keys::document(&record.blob), "document")? {
                 None => self.find(FindingKind::MissingBlob, record.blob, None, None, format!("revision {id} needs this document")),
@@ -859,10 +906,12 @@ impl Walk<'_> {
                     format!("{name} index"),
                     Some(expected.to_string()),
                     Some(count.to_string()),
-                    format!(
-                        "the {name} index holds {} entries no record implies",
-                        count - expected
-                    ),
+                    match count - expected {
+                        1 => format!("the {name} index holds 1 entry no record implies"),
+                        extra => {
+                            format!("the {name} index holds {extra} entries no record implies")
+                        }
+                    },
                 );
             }
         }
@@ -1196,5 +1245,60 @@ mod tests {
         let found = kinds(&store);
         assert!(found.contains(&FindingKind::StaleArticle), "{found:?}");
         assert!(found.contains(&FindingKind::WrongCounter), "{found:?}");
+    }
+
+    #[test]
+    fn a_lost_document_entry_names_every_revision_stored_against_it() {
+        let store = Store::in_memory();
+        let key = ArticleKey::new("example.org/chain").unwrap();
+        let paragraph = "<p>The river bridge reopens after two years of repairs.</p>\n".repeat(40);
+        let mut commit = store.begin().unwrap();
+        for at in 1..=3 {
+            let body = format!("{paragraph}<p>Update {at}.</p>");
+            commit
+                .add_fetch(&Fetch {
+                    article: key.clone(),
+                    bytes: body.as_bytes(),
+                    fetched_at: Millis::from_millis(at),
+                    source: "chain.html".into(),
+                    canonical_url: "https://example.org/chain".into(),
+                    meta: ArticleMeta::default(),
+                    text_digest: Digest::of(body.as_bytes()),
+                    http: None,
+                    charset: None,
+                })
+                .unwrap();
+        }
+        commit.finish().unwrap();
+        let timeline = store.timeline(&key).unwrap();
+        change(&store, |batch| {
+            batch.remove(keys::document(&timeline[0].blob))
+        });
+        let mut found: Vec<Finding> = Vec::new();
+        store
+            .verify(
+                VerifyOptions::default(),
+                &mut |finding| found.push(finding),
+                &mut |_| {},
+                &AtomicBool::new(false),
+            )
+            .unwrap();
+        let text = format!("{found:?}");
+        let unreadable: Vec<_> = timeline
+            .iter()
+            .filter(|entry| store.blob(&entry.blob).is_err())
+            .collect();
+        assert_eq!(
+            unreadable.len(),
+            3,
+            "the later two are deltas against the first"
+        );
+        for entry in unreadable {
+            assert!(
+                text.contains(&entry.id.to_string()) || text.contains(&entry.blob.to_string()),
+                "revision {} is not named in {text}",
+                entry.seq
+            );
+        }
     }
 }
