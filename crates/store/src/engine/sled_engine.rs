@@ -29,6 +29,15 @@ impl SledEngine {
     /// Opens (or creates) the sled database in `path`, waiting up to
     /// [`LOCK_WAIT`] for another holder of its file lock to let go.
     pub(crate) fn open(path: &Path, cache_bytes: u64) -> Result<Self, EngineError> {
+        // sled would start an empty log beside its other files and then
+        // report damage at an offset of a file that is not there.
+        let log = path.join("db");
+        if path.join("conf").exists() && !log.exists() {
+            return Err(EngineError::Corrupted(format!(
+                "sled's log file {} is missing",
+                log.display()
+            )));
+        }
         let deadline = Instant::now() + LOCK_WAIT;
         loop {
             let opened = guarded(path, || {
