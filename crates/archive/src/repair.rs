@@ -154,18 +154,23 @@ pub fn repair(
         .sum();
     writeln!(
         out,
-        "{}: {} commits read from the packs, {} index entries {}changed, {} unrecoverable",
+        "{}: {} read from the packs, {} {}changed, {} unrecoverable",
         match (report.applied, report.unrecoverable.is_empty()) {
             (false, _) => "dry run",
             (true, true) => "repaired",
             (true, false) => "PARTLY REPAIRED",
         },
-        report.commits,
-        changed,
+        counted(report.commits, "commit", "commits"),
+        counted(changed, "index entry", "index entries"),
         verb,
         report.unrecoverable.len()
     )?;
     Ok(report)
+}
+
+/// "1 commit", "2 commits".
+fn counted(count: u64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 /// Upgrades the format-1 store in `dir` and writes what was done.

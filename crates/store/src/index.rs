@@ -214,7 +214,14 @@ pub(crate) fn describe(key: &[u8]) -> String {
             })
             .collect()
     };
-    printable(key)
+    let named_by_digest = matches!(
+        key.first(),
+        Some(&keys::DOCUMENT | &keys::REVISION | &keys::EVENT)
+    );
+    match (named_by_digest, key.get(1..).map(Digest::from_slice)) {
+        (true, Some(Ok(digest))) => format!("{} {digest}", index_name(key)),
+        _ => printable(key),
+    }
 }
 
 /// The name of the index a key belongs to, for reports.
