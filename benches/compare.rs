@@ -274,33 +274,51 @@ fn main() {
         });
     }
 
-    // 4. Verify against the hash itself.
+    // 4. Verify against the hash itself, each round alternating which of
+    // verify, verify --deep and b3sum goes first.
     let archive = Archive::open(store.path(), &newsarc::StoreConfig::default()).expect("store");
-    let verify_mbps = |deep: bool| -> (f64, String) {
-        let mut seconds: Vec<f64> = (0..rounds)
-            .map(|_| {
-                timed(|| {
-                    let report = archive
-                        .check(
-                            deep,
-                            &Default::default(),
-                            &mut |f| panic!("{f:?}"),
-                            &mut |_| {},
-                        )
-                        .expect("verify");
-                    assert!(report.ok());
-                })
-            })
-            .collect();
+    let verify_seconds = |deep: bool| {
+        timed(|| {
+            let report = archive
+                .check(
+                    deep,
+                    &Default::default(),
+                    &mut |f| panic!("{f:?}"),
+                    &mut |_| {},
+                )
+                .expect("verify");
+            assert!(report.ok());
+        })
+    };
+    let files: Vec<String> = revisions
+        .iter()
+        .map(|r| r.path.display().to_string())
+        .collect();
+    let b3sum = Command::new("b3sum").arg("--version").output().is_ok();
+    let (mut fast_s, mut deep_s, mut b3sum_s) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let mut ours = || {
+            fast_s.push(verify_seconds(false));
+            deep_s.push(verify_seconds(true));
+        };
+        let mut theirs = || {
+            if b3sum {
+                b3sum_s.push(timed(|| run(Command::new("b3sum").args(&files))));
+            }
+        };
+        alternate(round, &mut ours, &mut theirs);
+    }
+    let mbps = |seconds: &mut Vec<f64>| -> (f64, String) {
         let runs = seconds
             .iter()
             .map(|s| format!("{:.1}", raw as f64 / s / 1e6))
             .collect::<Vec<_>>()
             .join(", ");
-        (raw as f64 / median(&mut seconds) / 1e6, runs)
+        (raw as f64 / median(seconds) / 1e6, runs)
     };
-    let (fast_mbps, fast_runs) = verify_mbps(false);
-    let (deep_mbps, deep_runs) = verify_mbps(true);
+    let (fast_mbps, fast_runs) = mbps(&mut fast_s);
+    let (deep_mbps, deep_runs) = mbps(&mut deep_s);
+    let b3sum_mbps = b3sum.then(|| mbps(&mut b3sum_s));
     let mut hash_s: Vec<f64> = (0..rounds)
         .map(|_| {
             timed(|| {
@@ -311,18 +329,7 @@ fn main() {
         })
         .collect();
     let hash_mbps = raw as f64 / median(&mut hash_s) / 1e6;
-    let files: Vec<String> = revisions
-        .iter()
-        .map(|r| r.path.display().to_string())
-        .collect();
-    let b3sum = Command::new("b3sum").arg("--version").output().is_ok();
-    let b3sum_mbps = b3sum.then(|| {
-        let mut seconds: Vec<f64> = (0..rounds)
-            .map(|_| timed(|| run(Command::new("b3sum").args(&files))))
-            .collect();
-        raw as f64 / median(&mut seconds) / 1e6
-    });
-    let reference = b3sum_mbps.unwrap_or(hash_mbps);
+    let reference = b3sum_mbps.as_ref().map_or(hash_mbps, |(b3, _)| *b3);
     for (what, mbps, runs, target, times) in [
         (
             "verify, MB/s of documents",
@@ -342,10 +349,10 @@ fn main() {
         rows.push(Row {
             what,
             newsarc: format!("{mbps:.1} (runs: {runs})"),
-            other: match b3sum_mbps {
-                Some(b3) => {
-                    format!("{b3:.1} (`b3sum`); {hash_mbps:.1} (BLAKE3 in process, 1 thread)")
-                }
+            other: match &b3sum_mbps {
+                Some((b3, b3_runs)) => format!(
+                    "{b3:.1} (`b3sum`; runs: {b3_runs}); {hash_mbps:.1} (BLAKE3 in process, 1 thread)"
+                ),
                 None => {
                     format!("`b3sum` not installed; {hash_mbps:.1} (BLAKE3 in process, 1 thread)")
                 }
