@@ -98,6 +98,29 @@ fn repair_lists_a_damaged_document_exits_1_and_keeps_the_rest() {
 }
 
 #[test]
+fn a_deleted_sled_log_is_named_missing_and_left_alone_until_repair() {
+    let dir = example_store();
+    let db = dir.path().join("index/db");
+    std::fs::remove_file(&db).unwrap();
+    let verify = newsarc(dir.path(), &["verify"]);
+    assert_eq!(verify.status.code(), Some(2), "{}", stderr(&verify));
+    assert!(
+        stderr(&verify).contains("is missing"),
+        "{}",
+        stderr(&verify)
+    );
+    assert!(stderr(&verify).contains("repair --rebuild-index"));
+    assert!(
+        !db.exists(),
+        "verify must not start an empty log in a damaged store"
+    );
+    let repair = newsarc(dir.path(), &["repair", "--rebuild-index"]);
+    assert_eq!(repair.status.code(), Some(0), "{}", stderr(&repair));
+    let verify = newsarc(dir.path(), &["verify", "--deep"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+}
+
+#[test]
 fn a_damaged_index_is_rebuilt_from_the_packs_and_verify_is_clean() {
     let dir = example_store();
     let log_before = stdout(&newsarc(dir.path(), &["log", "--json", BRIDGE_KEY]));
