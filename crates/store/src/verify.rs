@@ -1144,29 +1144,31 @@ mod tests {
     use crate::engine::WriteBatch;
     use crate::{Fetch, Store, keys};
 
+    fn fetch<'a>(key: &str, body: &'a [u8], at: i64) -> Fetch<'a> {
+        Fetch {
+            article: ArticleKey::new(key).unwrap(),
+            bytes: body,
+            fetched_at: Millis::from_millis(at),
+            source: "a.html".into(),
+            canonical_url: format!("https://{key}"),
+            meta: ArticleMeta::default(),
+            text_digest: Digest::of(body),
+            http: None,
+            charset: None,
+        }
+    }
+
     fn store_with_two_revisions() -> Store {
         let store = Store::in_memory();
         let mut commit = store.begin().unwrap();
         for (at, body) in [(1, b"<p>one</p>".as_slice()), (2, b"<p>two</p>")] {
-            commit
-                .add_fetch(&Fetch {
-                    article: ArticleKey::new("example.org/a").unwrap(),
-                    bytes: body,
-                    fetched_at: Millis::from_millis(at),
-                    source: "a.html".into(),
-                    canonical_url: "https://example.org/a".into(),
-                    meta: ArticleMeta::default(),
-                    text_digest: Digest::of(body),
-                    http: None,
-                    charset: None,
-                })
-                .unwrap();
+            commit.add_fetch(&fetch("example.org/a", body, at)).unwrap();
         }
         commit.finish().unwrap();
         store
     }
 
-    fn kinds(store: &Store) -> Vec<FindingKind> {
+    fn findings(store: &Store) -> Vec<Finding> {
         let mut found: Vec<Finding> = Vec::new();
         store
             .verify(
@@ -1176,7 +1178,11 @@ mod tests {
                 &AtomicBool::new(false),
             )
             .unwrap();
-        let mut kinds: Vec<FindingKind> = found.into_iter().map(|f| f.kind).collect();
+        found
+    }
+
+    fn kinds(store: &Store) -> Vec<FindingKind> {
+        let mut kinds: Vec<FindingKind> = findings(store).into_iter().map(|f| f.kind).collect();
         kinds.sort();
         kinds.dedup();
         kinds
@@ -1252,21 +1258,13 @@ mod tests {
         let store = Store::in_memory();
         let key = ArticleKey::new("example.org/chain").unwrap();
         let paragraph = "<p>The river bridge reopens after two years of repairs.</p>\n".repeat(40);
+        let bodies: Vec<String> = (1..=3)
+            .map(|at| format!("{paragraph}<p>Update {at}.</p>"))
+            .collect();
         let mut commit = store.begin().unwrap();
-        for at in 1..=3 {
-            let body = format!("{paragraph}<p>Update {at}.</p>");
+        for (at, body) in (1..).zip(&bodies) {
             commit
-                .add_fetch(&Fetch {
-                    article: key.clone(),
-                    bytes: body.as_bytes(),
-                    fetched_at: Millis::from_millis(at),
-                    source: "chain.html".into(),
-                    canonical_url: "https://example.org/chain".into(),
-                    meta: ArticleMeta::default(),
-                    text_digest: Digest::of(body.as_bytes()),
-                    http: None,
-                    charset: None,
-                })
+                .add_fetch(&fetch(key.as_str(), body.as_bytes(), at))
                 .unwrap();
         }
         commit.finish().unwrap();
@@ -1274,15 +1272,7 @@ mod tests {
         change(&store, |batch| {
             batch.remove(keys::document(&timeline[0].blob))
         });
-        let mut found: Vec<Finding> = Vec::new();
-        store
-            .verify(
-                VerifyOptions::default(),
-                &mut |finding| found.push(finding),
-                &mut |_| {},
-                &AtomicBool::new(false),
-            )
-            .unwrap();
+        let found = findings(&store);
         let text = format!("{found:?}");
         let unreadable: Vec<_> = timeline
             .iter()
