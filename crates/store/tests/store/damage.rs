@@ -36,6 +36,17 @@ impl Damaged {
         self.path().join("packs/00000001.pack")
     }
 
+    /// Cuts `bytes` off the end of the pack, as a lost tail would.
+    pub fn cut_pack(&self, bytes: u64) {
+        let length = std::fs::metadata(self.pack()).unwrap().len();
+        std::fs::File::options()
+            .write(true)
+            .open(self.pack())
+            .unwrap()
+            .set_len(length - bytes)
+            .unwrap();
+    }
+
     pub fn open(&self) -> Store {
         Store::open(&self.path(), &StoreConfig::default()).unwrap()
     }

@@ -145,13 +145,7 @@ fn a_damaged_witness_is_written_again() {
 #[test]
 fn a_pack_cut_short_is_reported_and_not_hidden_by_repair() {
     let damaged = Damaged::new();
-    let length = std::fs::metadata(damaged.pack()).unwrap().len();
-    std::fs::File::options()
-        .write(true)
-        .open(damaged.pack())
-        .unwrap()
-        .set_len(length - 10)
-        .unwrap();
+    damaged.cut_pack(10);
     let report = repair(&damaged, RepairOptions::default());
     assert!(
         report

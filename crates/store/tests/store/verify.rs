@@ -61,13 +61,7 @@ fn a_flipped_byte_in_a_document_is_found_and_never_served() {
 #[test]
 fn a_pack_cut_short_is_lost_entries_against_the_head_witness() {
     let damaged = Damaged::new();
-    let length = std::fs::metadata(damaged.pack()).unwrap().len();
-    std::fs::File::options()
-        .write(true)
-        .open(damaged.pack())
-        .unwrap()
-        .set_len(length - 10)
-        .unwrap();
+    damaged.cut_pack(10);
     let store = damaged.open_read_only();
     let found = findings(&store, false);
     assert!(
