@@ -80,7 +80,7 @@ fn storing(c: &mut Criterion) {
     group.bench_function("add one revision (delta against its parent)", |b| {
         b.iter_batched(
             || {
-                let store = Store::in_memory();
+                let store = Store::in_memory().expect("a throwaway store");
                 add_one(&store, &fetch_of(&old, 1));
                 store
             },
@@ -91,7 +91,7 @@ fn storing(c: &mut Criterion) {
     group.bench_function("parse + add one revision (ingest_document)", |b| {
         b.iter_batched(
             || {
-                let archive = Archive::in_memory();
+                let archive = Archive::in_memory().expect("a throwaway store");
                 archive
                     .ingest_document(
                         &old,
@@ -121,7 +121,7 @@ fn storing(c: &mut Criterion) {
     });
 
     // Reconstruction: a whole blob, and one at the end of a delta chain.
-    let store = Store::in_memory();
+    let store = Store::in_memory().expect("a throwaway store");
     let all = revisions(2_000);
     let longest = all
         .iter()
@@ -148,7 +148,7 @@ fn storing(c: &mut Criterion) {
 
 fn records(c: &mut Criterion) {
     let (old, _) = pair();
-    let store = Store::in_memory();
+    let store = Store::in_memory().expect("a throwaway store");
     let added = add_one(&store, &fetch_of(&old, 1));
     let record = store.revision(&added.revision).expect("record");
     let bytes = codec::encode(&record).expect("encode");

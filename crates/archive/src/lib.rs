@@ -5,7 +5,7 @@
 //! ```
 //! use newsarc::{Archive, ingest::IngestOptions, history::LogOptions};
 //!
-//! let archive = Archive::in_memory();
+//! let archive = Archive::in_memory()?;
 //! let dir = tempfile::tempdir()?;
 //! let post = dir.path().join("a.md");
 //! std::fs::write(&post, "---\ntitle: \"T\"\nfrom: https://example.org/a\n---\n<p>Body.</p>\n")?;
@@ -79,8 +79,8 @@ impl Archive {
     }
 
     /// A new archive in memory.
-    pub fn in_memory() -> Self {
-        Self::with_store(Store::in_memory())
+    pub fn in_memory() -> Result<Self, ArchiveError> {
+        Ok(Self::with_store(Store::in_memory()?))
     }
 
     /// An archive over an open store, with the built-in rules.

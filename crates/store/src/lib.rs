@@ -8,7 +8,7 @@
 //! use newsarc_model::{ArticleKey, ArticleMeta, Digest, Millis};
 //! use newsarc_store::{Fetch, Outcome, Store};
 //!
-//! let store = Store::in_memory();
+//! let store = Store::in_memory()?;
 //! let fetch = Fetch {
 //!     article: ArticleKey::new("example.org/a")?,
 //!     bytes: b"<p>hello</p>",

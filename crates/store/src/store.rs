@@ -111,11 +111,15 @@ impl Store {
     }
 
     /// A throwaway store: its index in memory, its packs in a temporary
-    /// directory removed when it is dropped.
-    pub fn in_memory() -> Self {
-        let scratch = tempfile::tempdir().expect("a temporary directory for a throwaway store");
+    /// directory removed when it is dropped. Fails when no temporary
+    /// directory can be made (`TMPDIR` unwritable, disk full).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let scratch = tempfile::tempdir().map_err(|source| StoreError::Io {
+            path: std::env::temp_dir(),
+            source,
+        })?;
         let dir = scratch.path().to_owned();
-        layout::create(&dir).expect("a new throwaway store");
+        layout::create(&dir)?;
         Self::assemble(
             &dir,
             Box::new(MemoryEngine::new()),
@@ -123,7 +127,6 @@ impl Store {
             false,
             Some(scratch),
         )
-        .expect("a new throwaway store opens")
     }
 
     /// The store in `dir` over `index`, as it is: the index is not brought

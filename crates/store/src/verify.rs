@@ -1159,7 +1159,7 @@ mod tests {
     }
 
     fn store_with_two_revisions() -> Store {
-        let store = Store::in_memory();
+        let store = Store::in_memory().unwrap();
         let mut commit = store.begin().unwrap();
         for (at, body) in [(1, b"<p>one</p>".as_slice()), (2, b"<p>two</p>")] {
             commit.add_fetch(&fetch("example.org/a", body, at)).unwrap();
@@ -1255,7 +1255,7 @@ mod tests {
 
     #[test]
     fn a_lost_document_entry_names_every_revision_stored_against_it() {
-        let store = Store::in_memory();
+        let store = Store::in_memory().unwrap();
         let key = ArticleKey::new("example.org/chain").unwrap();
         let paragraph = "<p>The river bridge reopens after two years of repairs.</p>\n".repeat(40);
         let bodies: Vec<String> = (1..=3)

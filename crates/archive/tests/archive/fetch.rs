@@ -67,7 +67,7 @@ fn clean(archive: &Archive) {
 #[tokio::test]
 async fn a_page_that_changes_makes_two_revisions_and_a_diff() {
     let site = Site::start().await;
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     site.article("/a", "Bridge opens", "The bridge opens on Monday.", None);
     let first = fetch(&archive, &site.url("/a"), 0).await;
     assert_eq!(first.outcome, FetchOutcome::NewArticle);
@@ -124,7 +124,7 @@ async fn a_page_that_changes_makes_two_revisions_and_a_diff() {
 #[tokio::test]
 async fn an_unchanged_page_is_an_observation() {
     let site = Site::start().await;
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     site.article("/a", "Title", "Same text.", None);
     fetch(&archive, &site.url("/a"), 0).await;
     let again = fetch(&archive, &site.url("/a"), 15).await;
@@ -140,7 +140,7 @@ async fn an_unchanged_page_is_an_observation() {
 #[tokio::test]
 async fn an_etag_makes_the_next_fetch_conditional_and_a_304_an_observation() {
     let site = Site::start().await;
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     site.article("/a", "Title", "Text.", Some("\"v1\""));
     fetch(&archive, &site.url("/a"), 0).await;
     let again = fetch(&archive, &site.url("/a"), 15).await;
@@ -184,7 +184,7 @@ async fn an_etag_makes_the_next_fetch_conditional_and_a_304_an_observation() {
 #[tokio::test]
 async fn a_404_is_a_gone_event_and_a_later_page_a_reappearance() {
     let site = Site::start().await;
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     site.article("/a", "Title", "Text.", None);
     let first = fetch(&archive, &site.url("/a"), 0).await;
     let key = first.article.clone().unwrap();
@@ -232,7 +232,7 @@ async fn a_404_is_a_gone_event_and_a_later_page_a_reappearance() {
 #[tokio::test]
 async fn a_404_for_an_unknown_url_stores_nothing_but_its_state() {
     let site = Site::start().await;
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     let report = fetch(&archive, &site.url("/never"), 0).await;
     assert_eq!(report.outcome, FetchOutcome::Gone);
     assert_eq!(report.article, None);
@@ -251,7 +251,7 @@ async fn a_404_for_an_unknown_url_stores_nothing_but_its_state() {
 #[tokio::test]
 async fn a_redirect_chain_is_followed_and_its_end_recorded() {
     let site = Site::start().await;
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     site.route("/old", Route::Redirect("/older".into()));
     site.route("/older", Route::Redirect("/final".into()));
     site.article("/final", "Moved", "It moved twice.", None);
@@ -291,7 +291,7 @@ async fn a_redirect_chain_is_followed_and_its_end_recorded() {
 #[tokio::test]
 async fn a_body_over_the_limit_is_refused_and_nothing_is_stored() {
     let site = Site::start().await;
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     let huge = "word ".repeat(30_000);
     site.article("/big", "Big", &huge, None);
     let report = fetch(&archive, &site.url("/big"), 0).await;
@@ -313,7 +313,7 @@ async fn a_body_over_the_limit_is_refused_and_nothing_is_stored() {
 #[tokio::test]
 async fn a_server_that_never_answers_is_a_timed_out_attempt() {
     let site = Site::start().await;
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     site.route("/slow", Route::Hang);
     let report = fetch(&archive, &site.url("/slow"), 0).await;
     assert_eq!(report.outcome, FetchOutcome::Failed);
@@ -338,7 +338,7 @@ async fn a_server_that_never_answers_is_a_timed_out_attempt() {
 #[tokio::test]
 async fn a_503_with_retry_after_waits_at_least_that_long() {
     let site = Site::start().await;
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     site.route("/busy", Route::Status(503, Some(7200)));
     let report = fetch(&archive, &site.url("/busy"), 0).await;
     assert_eq!(report.outcome, FetchOutcome::Failed);
@@ -365,7 +365,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 #[tokio::test]
 async fn a_gzip_page_is_stored_decoded_and_a_gzip_bomb_is_refused() {
     let site = Site::start().await;
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     let html = crate::site::article_html("Packed", "Sent compressed.");
     site.route(
         "/gz",
@@ -401,7 +401,7 @@ async fn a_gzip_page_is_stored_decoded_and_a_gzip_bomb_is_refused() {
 #[tokio::test]
 async fn a_tls_handshake_that_fails_is_a_failed_attempt() {
     let site = Site::start().await;
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     site.article("/a", "T", "Text.", None);
     // The site speaks plain HTTP: a TLS client's handshake cannot succeed.
     let url = site.url("/a").replacen("http://", "https://", 1);
@@ -419,7 +419,7 @@ async fn a_tls_handshake_that_fails_is_a_failed_attempt() {
 #[tokio::test]
 async fn a_page_that_is_not_an_article_is_a_failed_attempt() {
     let site = Site::start().await;
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     site.route(
         "/logo.png",
         Route::Page {
@@ -438,7 +438,7 @@ async fn a_page_that_is_not_an_article_is_a_failed_attempt() {
 #[tokio::test]
 async fn fetch_refuses_a_non_url_before_fetching_anything() {
     let site = Site::start().await;
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     site.article("/a", "T", "Text.", None);
     let mut out = Vec::new();
     let err = archive

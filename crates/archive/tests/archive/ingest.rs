@@ -5,7 +5,7 @@ use crate::{example_archive, examples, ingest, parse_fixture};
 
 #[test]
 fn a_directory_is_ingested_recursively_with_a_summary() {
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     let out = ingest(&archive, vec![examples()], "2026-03-01T00:00:00Z", false);
     assert_eq!(
         out,
@@ -15,7 +15,7 @@ fn a_directory_is_ingested_recursively_with_a_summary() {
 
 #[test]
 fn json_lines_give_one_object_per_file() {
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     let out = ingest(&archive, vec![examples()], "2026-03-01T00:00:00Z", true);
     let lines: Vec<Value> = out
         .lines()
@@ -130,7 +130,7 @@ fn bad_files_are_reported_by_name_stored_nowhere_and_the_batch_goes_on() {
 
 #[test]
 fn human_output_names_each_failed_file() {
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     let out = ingest(
         &archive,
         vec![parse_fixture("bad/no-url.md")],
@@ -151,7 +151,7 @@ fn user_rules_file_comes_before_the_built_in_rules() {
         "[[rule]]\nname = 'news-example'\nhosts = ['news.example.com']\npath = '-(\\d+)\\.html$'\nkey = 'news.example.com/$1'\n",
     )
     .unwrap();
-    let mut archive = Archive::in_memory();
+    let mut archive = Archive::in_memory().unwrap();
     archive.add_rules_file(&rules).unwrap();
     let out = ingest(
         &archive,
@@ -164,6 +164,7 @@ fn user_rules_file_comes_before_the_built_in_rules() {
         "{out}"
     );
     let err = Archive::in_memory()
+        .unwrap()
         .add_rules_file(&dir.path().join("missing.toml"))
         .unwrap_err();
     assert!(err.to_string().contains("missing.toml"));

@@ -52,7 +52,7 @@ fn ingest(archive: &Archive, paths: Vec<PathBuf>, fetched_at: &str, json: bool) 
 /// The example articles, each revision ingested a day after the previous
 /// one (01.md on day 1, 02.md on day 2, …).
 fn example_archive() -> Archive {
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     for (day, name) in ["01.md", "02.md", "03.md"].iter().enumerate() {
         let paths = ["library-renovation", "river-bridge"]
             .iter()

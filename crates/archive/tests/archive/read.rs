@@ -329,7 +329,7 @@ mod diff {
 
     #[test]
     fn an_article_with_one_revision_has_nothing_to_compare() {
-        let archive = newsarc::Archive::in_memory();
+        let archive = newsarc::Archive::in_memory().unwrap();
         crate::ingest(
             &archive,
             vec![crate::examples().join("river-bridge/01.md")],

@@ -18,7 +18,7 @@ fn the_same_seed_gives_the_same_revisions() {
 
 #[test]
 fn revisions_parse_group_by_article_and_have_the_corpus_shape() {
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     let mut sizes = Vec::new();
     let mut per_article: BTreeMap<String, u32> = BTreeMap::new();
     let mut changes = BTreeSet::new();

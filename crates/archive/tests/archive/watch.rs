@@ -149,7 +149,7 @@ async fn the_schedule_follows_the_age_of_the_last_change() {
     let feeds = feeds_file(dir.path(), &[]);
     let config = config(Duration::ZERO);
     let clock = ManualClock::new(Millis::from_millis(T0));
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     archive
         .fetch_url(
             &Fetcher::new(config.fetch.clone()).unwrap(),
@@ -199,7 +199,7 @@ async fn one_host_gets_one_request_at_a_time_with_the_least_delay() {
     let mut config = config(Duration::from_secs(2));
     config.max_concurrency = 8;
     let clock = ManualClock::new(Millis::from_millis(T0));
-    let archive = Archive::in_memory();
+    let archive = Archive::in_memory().unwrap();
     let (round, _) = once(&archive, &clock, &feeds, &config).await;
     assert_eq!(round.fetches.new_articles, 4);
     assert_eq!(site.most_in_flight(), 1);

@@ -65,7 +65,7 @@ pub(crate) fn settings() -> Settings {
 }
 
 pub(crate) async fn start(settings: Settings) -> Running {
-    let archive = Arc::new(Archive::in_memory());
+    let archive = Arc::new(Archive::in_memory().unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel();

@@ -25,7 +25,7 @@ impl Backend {
             Self::Disk(dir) => {
                 Store::open(&dir.path().join("store"), &StoreConfig::default()).expect("open")
             }
-            Self::Memory => Store::in_memory(),
+            Self::Memory => Store::in_memory().unwrap(),
         }
     }
 }
