@@ -41,3 +41,17 @@ impl Lcg {
         ((self.0 >> 33) as usize) % bound
     }
 }
+
+/// A whole `verify` (or `--deep`) of `archive`, which must find nothing.
+pub fn verify_clean(archive: &newsarc::Archive, deep: bool) -> newsarc_store::VerifyReport {
+    let report = archive
+        .check(
+            deep,
+            &Default::default(),
+            &mut |finding| panic!("verify found {finding:?}"),
+            &mut |_| {},
+        )
+        .expect("verify");
+    assert!(report.ok());
+    report
+}
