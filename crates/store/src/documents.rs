@@ -9,10 +9,8 @@ use zstd::zstd_safe::{self, CParameter};
 
 use crate::StoreError;
 
-/// zstd level for documents and batches. On the public corpus level 12
-/// packs the documents 2.5% smaller than this level but compresses them
-/// four times slower, which caps ingest below its target; see
-/// `docs/PERFORMANCE.md`.
+/// zstd level for documents and batches: compression is most of what an
+/// ingest spends (`docs/PERFORMANCE.md`), and higher levels cost more.
 pub const ZSTD_LEVEL: i32 = 6;
 
 /// After this many deltas in a row the next document is stored on its own,
