@@ -110,32 +110,37 @@ pub fn git_repository(repo: &Path, revisions: &[CorpusRevision]) {
 
 /// Ingests every revision in fetch order into a new store at `dir`, read
 /// from its file and stored in commits of 256 as `newsarc ingest` does
-/// (parsed on every core, durable at the end).
+/// (parsed on every core while the commit before is stored, durable at the
+/// end).
 pub fn ingest(dir: &Path, revisions: &[CorpusRevision]) -> Archive {
     let archive = Archive::open(dir, &newsarc::StoreConfig::default()).expect("store");
-    for group in revisions.chunks(newsarc::ingest::FILES_PER_COMMIT) {
-        let read: Vec<(Vec<u8>, String)> = group
-            .iter()
-            .map(|revision| {
-                let bytes = std::fs::read(&revision.path).expect("read");
-                (bytes, revision.path.display().to_string())
-            })
-            .collect();
-        let documents: Vec<newsarc::ingest::Document<'_>> = read
-            .iter()
-            .zip(group)
-            .map(|((bytes, source), revision)| newsarc::ingest::Document {
-                bytes,
-                source,
-                fetched_at: revision.fetched_at,
-            })
-            .collect();
-        for stored in archive
-            .ingest_documents(&documents, &DocumentHint::default())
-            .expect("store")
-        {
-            stored.expect("corpus parses");
-        }
-    }
+    let read: Vec<(Vec<u8>, String)> = revisions
+        .iter()
+        .map(|revision| {
+            let bytes = std::fs::read(&revision.path).expect("read");
+            (bytes, revision.path.display().to_string())
+        })
+        .collect();
+    let documents: Vec<newsarc::ingest::Document<'_>> = read
+        .iter()
+        .zip(revisions)
+        .map(|((bytes, source), revision)| newsarc::ingest::Document {
+            bytes,
+            source,
+            fetched_at: revision.fetched_at,
+        })
+        .collect();
+    archive
+        .ingest_document_groups(
+            documents.chunks(newsarc::ingest::FILES_PER_COMMIT),
+            &DocumentHint::default(),
+            |stored| {
+                for result in stored {
+                    result.expect("corpus parses");
+                }
+                Ok(())
+            },
+        )
+        .expect("store");
     archive
 }

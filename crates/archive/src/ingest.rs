@@ -98,6 +98,42 @@ fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> 
     })
 }
 
+/// Runs `prepare` over `items` on a thread of its own while `consume`
+/// handles the item before: reading and parsing the next commit's files
+/// overlaps compressing and syncing this one's, so both cores work. At most
+/// one prepared item waits, so memory stays a few groups' worth. An error
+/// from `consume` stops the run; what was prepared after it is dropped.
+fn overlapped<I, P: Send, E>(
+    items: impl Iterator<Item = I> + Send,
+    prepare: impl Fn(I) -> P + Sync,
+    mut consume: impl FnMut(P) -> Result<(), E>,
+) -> Result<(), E> {
+    let prepare = &prepare;
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        let producer = scope.spawn(move || {
+            for item in items {
+                if sender.send(prepare(item)).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut result = Ok(());
+        while let Ok(prepared) = receiver.recv() {
+            if let Err(err) = consume(prepared) {
+                result = Err(err);
+                break;
+            }
+        }
+        // A producer blocked on a full channel wakes up to a closed one.
+        drop(receiver);
+        if let Err(panic) = producer.join() {
+            std::panic::resume_unwind(panic);
+        }
+        result
+    })
+}
+
 /// A file read and parsed, before it is stored.
 struct ReadFile {
     bytes: Vec<u8>,
@@ -176,26 +212,51 @@ impl Archive {
         documents: &[Document<'_>],
         hint: &DocumentHint,
     ) -> Result<Vec<Result<Stored, FileError>>, ArchiveError> {
-        let parsed = in_parallel(documents, |document| {
-            self.parse_document(document.bytes, hint)
-        });
-        let mut commit = self.store.begin()?;
         let mut results = Vec::with_capacity(documents.len());
-        for (document, parsed) in documents.iter().zip(parsed) {
-            results.push(match parsed {
-                Ok(parsed) => Ok(Self::store_parsed(
-                    &mut commit,
-                    parsed,
-                    document.bytes,
-                    document.source,
-                    document.fetched_at,
-                    None,
-                )?),
-                Err(err) => Err(err),
-            });
-        }
-        commit.finish()?;
+        self.ingest_document_groups(std::iter::once(documents), hint, |stored| {
+            results = stored;
+            Ok(())
+        })?;
         Ok(results)
+    }
+
+    /// Stores each group of documents in one commit, in order, as
+    /// [`Archive::ingest_documents`] does, while the next group is parsed
+    /// on the other cores. `durable` gets each group's results once its
+    /// commit is durable; an error it returns stops the run there.
+    pub fn ingest_document_groups<'d>(
+        &self,
+        groups: impl Iterator<Item = &'d [Document<'d>]> + Send,
+        hint: &DocumentHint,
+        mut durable: impl FnMut(Vec<Result<Stored, FileError>>) -> Result<(), ArchiveError>,
+    ) -> Result<(), ArchiveError> {
+        overlapped(
+            groups,
+            |group| {
+                let parsed =
+                    in_parallel(group, |document| self.parse_document(document.bytes, hint));
+                (group, parsed)
+            },
+            |(group, parsed)| {
+                let mut commit = self.store.begin()?;
+                let mut results = Vec::with_capacity(group.len());
+                for (document, parsed) in group.iter().zip(parsed) {
+                    results.push(match parsed {
+                        Ok(parsed) => Ok(Self::store_parsed(
+                            &mut commit,
+                            parsed,
+                            document.bytes,
+                            document.source,
+                            document.fetched_at,
+                            None,
+                        )?),
+                        Err(err) => Err(err),
+                    });
+                }
+                commit.finish()?;
+                durable(results)
+            },
+        )
     }
 
     /// Parses one document and stores it, durably, in a commit of its own.
@@ -247,29 +308,33 @@ impl Archive {
         progress.start(files.len() as u64);
         let mut summary = IngestSummary::default();
         let mut done = 0;
-        for group in files.chunks(FILES_PER_COMMIT) {
-            let read = self.read_group(group, options.fetched_at, &hint);
-            let mut commit = self.store.begin()?;
-            let mut results = Vec::with_capacity(read.len());
-            for (path, file) in read {
-                let result = match file {
-                    Ok(file) => Ok(Self::store_parsed(
-                        &mut commit,
-                        file.parsed,
-                        &file.bytes,
-                        &path.display().to_string(),
-                        file.fetched_at,
-                        None,
-                    )?),
-                    Err(err) => Err(err),
-                };
-                results.push((path, result));
-            }
-            commit.finish()?;
-            done += results.len() as u64;
-            Self::acknowledge(results, options.json, &mut summary, out)?;
-            progress.set(done);
-        }
+        overlapped(
+            files.chunks(FILES_PER_COMMIT),
+            |group| self.read_group(group, options.fetched_at, &hint),
+            |read| {
+                let mut commit = self.store.begin()?;
+                let mut results = Vec::with_capacity(read.len());
+                for (path, file) in read {
+                    let result = match file {
+                        Ok(file) => Ok(Self::store_parsed(
+                            &mut commit,
+                            file.parsed,
+                            &file.bytes,
+                            &path.display().to_string(),
+                            file.fetched_at,
+                            None,
+                        )?),
+                        Err(err) => Err(err),
+                    };
+                    results.push((path, result));
+                }
+                commit.finish()?;
+                done += results.len() as u64;
+                Self::acknowledge(results, options.json, &mut summary, out)?;
+                progress.set(done);
+                Ok::<_, ArchiveError>(())
+            },
+        )?;
         progress.finish();
         if !options.json {
             write!(
@@ -421,4 +486,65 @@ fn is_document(path: &Path) -> bool {
     path.extension()
         .and_then(|ext| ext.to_str())
         .is_some_and(|ext| DOCUMENT_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::overlapped;
+
+    #[test]
+    fn overlapped_consumes_every_item_in_order() {
+        let mut seen = Vec::new();
+        let done: Result<(), ()> = overlapped(
+            0..100,
+            |n| n * 2,
+            |doubled| {
+                seen.push(doubled);
+                Ok(())
+            },
+        );
+        assert_eq!(done, Ok(()));
+        assert_eq!(seen, (0..100).map(|n| n * 2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_error_stops_the_run_and_the_producer_with_it() {
+        let prepared = AtomicUsize::new(0);
+        let mut consumed = Vec::new();
+        let done = overlapped(
+            0..10_000,
+            |n| {
+                prepared.fetch_add(1, Ordering::SeqCst);
+                n
+            },
+            |n| {
+                consumed.push(n);
+                if n == 3 {
+                    Err(format!("failed at {n}"))
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert_eq!(done, Err("failed at 3".to_owned()));
+        assert_eq!(consumed, vec![0, 1, 2, 3]);
+        // One item waits in the channel and one is being prepared when the
+        // consumer stops; nothing more is made.
+        assert!(prepared.load(Ordering::SeqCst) <= 6, "{prepared:?}");
+    }
+
+    #[test]
+    #[should_panic(expected = "prepare panicked")]
+    fn a_panic_while_preparing_reaches_the_caller() {
+        let _ = overlapped(
+            0..10,
+            |n| {
+                assert!(n != 5, "prepare panicked");
+                n
+            },
+            |_| Ok::<_, ()>(()),
+        );
+    }
 }
