@@ -131,9 +131,13 @@ const FRAMES_PER_HANDOFF: usize = 32;
 type DecodedBatch = Result<Vec<(Vec<u8>, Result<StoredRecord, String>)>, String>;
 
 /// A scanned frame as the walk takes it: a batch decoded, and no payload
-/// kept (the walk needs headers; `--deep` reads documents itself).
-fn decoded_ahead(step: Scanned) -> (Scanned, Option<DecodedBatch>) {
+/// kept (the walk needs headers), except a document's when `keep_documents`
+/// (`--deep` rebuilds it next).
+fn decoded_ahead(step: Scanned, keep_documents: bool) -> (Scanned, Option<DecodedBatch>) {
     match step {
+        Scanned::Frame(frame) if keep_documents && frame.header.kind == Kind::Document => {
+            (Scanned::Frame(frame), None)
+        }
         Scanned::Frame(mut frame) => {
             let batch = (frame.header.kind == Kind::Records).then(|| {
                 let content = batch_content(&frame)?;
@@ -258,31 +262,21 @@ impl Store {
             unindexed: std::collections::HashSet::new(),
         };
         let scanner = self.packs.scan(None)?;
+        let deep = options.deep;
         // One thread reads, checks and decodes the packs ahead while this
-        // one checks the index against them.
+        // one checks the index against them; with `--deep` a third rebuilds
+        // the documents in between, so the reading and the rebuilding share
+        // the cores instead of queueing on one thread.
         let stopped = std::thread::scope(|scope| -> Result<bool, StoreError> {
-            let (sender, receiver) =
+            let (sender, read) =
                 std::sync::mpsc::sync_channel(READ_AHEAD_FRAMES / FRAMES_PER_HANDOFF);
-            let deep = options.deep;
             scope.spawn(move || {
-                // Deltas name frames read shortly before: a few hundred
-                // documents decode every chain once.
-                let mut documents = document_cache(DEEP_CACHED_DOCUMENTS);
                 let mut batch = Vec::with_capacity(FRAMES_PER_HANDOFF);
                 for step in scanner {
-                    let ahead = step.map(|step| {
-                        let rebuilt = match &step {
-                            Scanned::Frame(frame)
-                                if deep && frame.header.kind == Kind::Document =>
-                            {
-                                Some(self.decode_frame(frame.clone(), &mut documents).map(drop))
-                            }
-                            _ => None,
-                        };
-                        let (step, batch) = decoded_ahead(step);
-                        (step, batch, rebuilt)
-                    });
-                    batch.push(ahead);
+                    batch.push(step.map(|step| {
+                        let (step, records) = decoded_ahead(step, deep);
+                        (step, records, None)
+                    }));
                     // A failed send: the walk went away (it stopped, or
                     // failed).
                     if batch.len() == FRAMES_PER_HANDOFF
@@ -295,6 +289,33 @@ impl Store {
                     let _ = sender.send(batch);
                 }
             });
+            let receiver = if deep {
+                let (sender, rebuilt) =
+                    std::sync::mpsc::sync_channel(READ_AHEAD_FRAMES / FRAMES_PER_HANDOFF);
+                scope.spawn(move || {
+                    // Deltas name frames read shortly before: a few hundred
+                    // documents decode every chain once.
+                    let mut documents = document_cache(DEEP_CACHED_DOCUMENTS);
+                    for mut batch in read {
+                        for ahead in batch.iter_mut().flatten() {
+                            if let (Scanned::Frame(frame), _, rebuilt) = ahead
+                                && frame.header.kind == Kind::Document
+                            {
+                                *rebuilt = Some(
+                                    self.decode_frame(frame.clone(), &mut documents).map(drop),
+                                );
+                                frame.payload = Vec::new();
+                            }
+                        }
+                        if sender.send(batch).is_err() {
+                            return;
+                        }
+                    }
+                });
+                rebuilt
+            } else {
+                read
+            };
             for step in receiver.iter().flatten() {
                 if stop.load(Ordering::Relaxed) {
                     return Ok(true);
