@@ -122,9 +122,9 @@ const DEEP_CACHED_DOCUMENTS: usize = 256;
 /// being filled.
 const READ_AHEAD_FRAMES: usize = 64;
 
-/// Frames handed from the reading thread to the checking one at a time: one
-/// wake-up per frame cost more than checking a small frame (perf: context
-/// switches were a tenth of `verify`).
+/// Frames handed from one verify thread to the next at a time: with one
+/// wake-up per frame, waking and switching threads was 9 % of a `verify
+/// --deep` profile (3 % since, `docs/PERFORMANCE.md`).
 const FRAMES_PER_HANDOFF: usize = 32;
 
 /// A batch's records, each its bytes and what they decode to.
