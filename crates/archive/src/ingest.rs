@@ -238,25 +238,40 @@ impl Archive {
                 (group, parsed)
             },
             |(group, parsed)| {
-                let mut commit = self.store.begin()?;
-                let mut results = Vec::with_capacity(group.len());
-                for (document, parsed) in group.iter().zip(parsed) {
-                    results.push(match parsed {
-                        Ok(parsed) => Ok(Self::store_parsed(
-                            &mut commit,
-                            parsed,
-                            document.bytes,
-                            document.source,
-                            document.fetched_at,
-                            None,
-                        )?),
-                        Err(err) => Err(err),
-                    });
-                }
-                commit.finish()?;
-                durable(results)
+                let parsed = group.iter().zip(parsed).map(|(document, parsed)| {
+                    parsed.map(|parsed| {
+                        (parsed, document.bytes, document.source, document.fetched_at)
+                    })
+                });
+                durable(self.store_group(parsed)?)
             },
         )
+    }
+
+    /// Stores a group of parsed documents in one commit, in order, and
+    /// makes it durable; a document that did not parse is reported in its
+    /// place.
+    fn store_group<'s, B: AsRef<[u8]>>(
+        &self,
+        group: impl Iterator<Item = Result<(Parsed, B, &'s str, Millis), FileError>>,
+    ) -> Result<Vec<Result<Stored, FileError>>, ArchiveError> {
+        let mut commit = self.store.begin()?;
+        let mut results = Vec::new();
+        for document in group {
+            results.push(match document {
+                Ok((parsed, bytes, source, fetched_at)) => Ok(Self::store_parsed(
+                    &mut commit,
+                    parsed,
+                    bytes.as_ref(),
+                    source,
+                    fetched_at,
+                    None,
+                )?),
+                Err(err) => Err(err),
+            });
+        }
+        commit.finish()?;
+        Ok(results)
     }
 
     /// Parses one document and stores it, durably, in a commit of its own.
@@ -312,23 +327,15 @@ impl Archive {
             files.chunks(FILES_PER_COMMIT),
             |group| self.read_group(group, options.fetched_at, &hint),
             |read| {
-                let mut commit = self.store.begin()?;
-                let mut results = Vec::with_capacity(read.len());
-                for (path, file) in read {
-                    let result = match file {
-                        Ok(file) => Ok(Self::store_parsed(
-                            &mut commit,
-                            file.parsed,
-                            &file.bytes,
-                            &path.display().to_string(),
-                            file.fetched_at,
-                            None,
-                        )?),
-                        Err(err) => Err(err),
-                    };
-                    results.push((path, result));
-                }
-                commit.finish()?;
+                let (paths, files): (Vec<PathBuf>, Vec<_>) = read.into_iter().unzip();
+                let sources: Vec<String> = paths
+                    .iter()
+                    .map(|path| path.display().to_string())
+                    .collect();
+                let parsed = files.into_iter().zip(&sources).map(|(file, source)| {
+                    file.map(|file| (file.parsed, file.bytes, source.as_str(), file.fetched_at))
+                });
+                let results: Vec<_> = paths.into_iter().zip(self.store_group(parsed)?).collect();
                 done += results.len() as u64;
                 Self::acknowledge(results, options.json, &mut summary, out)?;
                 progress.set(done);
