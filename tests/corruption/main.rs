@@ -1,5 +1,5 @@
 //! The corruption campaign: damage copies of a store's files — the packs,
-//! sled's index files, the header and the head witness — by single-byte
+//! the index's files (its sorted run and sled's), the header and the head witness — by single-byte
 //! flips at random places, truncations and deletions, and run the real
 //! `newsarc verify` on each copy. Every outcome must be one of:
 //!
@@ -13,7 +13,7 @@
 //!   exports (the damage hit bytes nothing reads again).
 //!
 //! A panic, a signal, or exit 0 with different contents fails the test.
-//! The salvage test then damages only sled's files (100 flips, one per
+//! The salvage test then damages only the index's files (100 flips, one per
 //! copy, and each file deleted): `repair --rebuild-index` must bring every
 //! copy back whole from the packs.
 //!
@@ -54,8 +54,8 @@ fn export_body(store: &Path, scratch: &Path) -> Option<Vec<u8>> {
 /// exports.
 struct Pristine {
     _dir: tempfile::TempDir,
-    /// The store as `ingest` left it (sled has written no snapshot yet),
-    /// and the same store after it was opened again (with a snapshot).
+    /// The store as `ingest` left it, and the same store after it was
+    /// read again.
     states: [PathBuf; 2],
     body: Vec<u8>,
     /// Every file of each state with its size, relative to the store.
@@ -90,12 +90,6 @@ fn pristine(corpus: &Path) -> Pristine {
     copy_store(&store, &fresh);
     let body = export_body(&store, dir.path()).unwrap();
     let files = [store_files(&fresh), store_files(&store)];
-    assert!(
-        files[1].iter().any(|(file, _)| file
-            .file_name()
-            .is_some_and(|name| name.to_string_lossy().starts_with("snap."))),
-        "opening the store again wrote no sled snapshot: {files:?}"
-    );
     Pristine {
         _dir: dir,
         states: [fresh, store],
@@ -447,7 +441,7 @@ fn truncated_and_deleted_files_are_refused_reported_or_harmless() {
     ));
 }
 
-/// sled's files of a store: the index, which the packs rebuild.
+/// The index's files of a store (its sorted run and sled's), which the packs rebuild.
 fn index_files(files: &[(PathBuf, u64)]) -> Vec<(PathBuf, u64)> {
     files
         .iter()
@@ -456,7 +450,7 @@ fn index_files(files: &[(PathBuf, u64)]) -> Vec<(PathBuf, u64)> {
         .collect()
 }
 
-/// Brings a copy whose sled files were damaged back with `repair
+/// Brings a copy whose index files were damaged back with `repair
 /// --rebuild-index`: whole, byte for byte, and verifying clean.
 fn salvage(copy: &Path, pristine: &Pristine, scratch: &Path) -> Result<(), String> {
     let repair = newsarc(copy, &["repair", "--rebuild-index", "--json"]);
@@ -487,7 +481,7 @@ fn salvage(copy: &Path, pristine: &Pristine, scratch: &Path) -> Result<(), Strin
     newsarc_no_corpus,
     ignore = "the public corpus is missing: set NEWSARC_CORPUS (README: Tests and the public corpus)"
 )]
-fn every_copy_with_damaged_sled_files_is_salvaged_from_the_packs() {
+fn every_copy_with_damaged_index_files_is_salvaged_from_the_packs() {
     let Some(corpus) = support_corpus::corpus_dir() else {
         return;
     };
@@ -533,7 +527,7 @@ fn every_copy_with_damaged_sled_files_is_salvaged_from_the_packs() {
         }
     }
     println!(
-        "{} copies with damaged sled files, every one salvaged from the packs: {}",
+        "{} copies with damaged index files, every one salvaged from the packs: {}",
         damages.len(),
         failures.is_empty()
     );

@@ -100,19 +100,22 @@ fn repair_lists_a_damaged_document_exits_1_and_keeps_the_rest() {
 #[test]
 fn a_deleted_sled_log_is_named_missing_and_left_alone_until_repair() {
     let dir = example_store();
-    let db = dir.path().join("index/db");
+    let db = dir.path().join("index/live/db");
     std::fs::remove_file(&db).unwrap();
+    // A reader of a compacted store reads the sorted run and opens no sled.
     let verify = newsarc(dir.path(), &["verify"]);
-    assert_eq!(verify.status.code(), Some(2), "{}", stderr(&verify));
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+    let writer = newsarc(dir.path(), &["unwatch", "https://example.org/none"]);
+    assert_eq!(writer.status.code(), Some(2), "{}", stderr(&writer));
     assert!(
-        stderr(&verify).contains("is missing"),
+        stderr(&writer).contains("is missing"),
         "{}",
-        stderr(&verify)
+        stderr(&writer)
     );
-    assert!(stderr(&verify).contains("repair --rebuild-index"));
+    assert!(stderr(&writer).contains("repair --rebuild-index"));
     assert!(
         !db.exists(),
-        "verify must not start an empty log in a damaged store"
+        "a writer must not start an empty log in a damaged store"
     );
     let repair = newsarc(dir.path(), &["repair", "--rebuild-index"]);
     assert_eq!(repair.status.code(), Some(0), "{}", stderr(&repair));
@@ -124,12 +127,12 @@ fn a_deleted_sled_log_is_named_missing_and_left_alone_until_repair() {
 fn a_damaged_index_is_rebuilt_from_the_packs_and_verify_is_clean() {
     let dir = example_store();
     let log_before = stdout(&newsarc(dir.path(), &["log", "--json", BRIDGE_KEY]));
-    let db = dir.path().join("index/db");
-    let mut bytes = std::fs::read(&db).unwrap();
+    let run = dir.path().join("index/sorted.run");
+    let mut bytes = std::fs::read(&run).unwrap();
     for at in (0..bytes.len().min(60_000)).step_by(509) {
         bytes[at] ^= 0x5a;
     }
-    std::fs::write(&db, bytes).unwrap();
+    std::fs::write(&run, bytes).unwrap();
     let verify = newsarc(dir.path(), &["verify"]);
     if verify.status.code() == Some(2) {
         assert!(
@@ -144,7 +147,7 @@ fn a_damaged_index_is_rebuilt_from_the_packs_and_verify_is_clean() {
     assert_eq!(report["old_index"], "not_read");
     assert_eq!(report["unrecoverable"].as_array().unwrap().len(), 0);
     let backup = PathBuf::from(report["backup"].as_str().unwrap());
-    assert!(backup.join("index/db").is_file());
+    assert!(backup.join("index/sorted.run").is_file());
     let verify = newsarc(dir.path(), &["verify", "--deep"]);
     assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
     assert_eq!(

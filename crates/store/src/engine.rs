@@ -1,14 +1,19 @@
 //! The storage seam: the few operations the index needs from a key-value
-//! engine. sled sits behind it in [`SledEngine`]; [`MemoryEngine`] serves
-//! throwaway stores and read-only media. Crate-private: nothing outside the
+//! engine. The index is a [`LayeredEngine`]: a sorted run of what was
+//! compacted, under a live engine — sled in [`SledEngine`], or
+//! [`MemoryEngine`] for throwaway stores, readers and read-only media. Crate-private: nothing outside the
 //! store sees an engine, a key or an engine's file.
 
+mod layered;
 mod memory;
+mod run;
 mod sled_engine;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use layered::{LayeredEngine, staging};
 pub(crate) use memory::MemoryEngine;
+pub(crate) use run::Run;
 pub use sled_engine::DEFAULT_CACHE_BYTES;
 pub(crate) use sled_engine::SledEngine;
 
@@ -45,7 +50,8 @@ impl WriteBatch {
         self.ops.push((key.into(), Some(value.into())));
     }
 
-    /// Removes `key`. Only rebuilding an index removes.
+    /// Removes `key`. Only tests remove: they damage an index on purpose.
+    #[cfg(test)]
     pub(crate) fn remove(&mut self, key: impl Into<Vec<u8>>) {
         self.ops.push((key.into(), None));
     }
@@ -71,7 +77,8 @@ pub(crate) trait KvEngine: Send + Sync {
     ) -> Box<dyn Iterator<Item = Result<Entry, EngineError>> + 'a>;
 
     /// The entry with the greatest key that starts with `prefix` and is at
-    /// most `upto`: "the last one at or before", one seek.
+    /// most `upto` (which starts with `prefix`): "the last one at or
+    /// before", one seek.
     fn last_at_or_before(&self, prefix: &[u8], upto: &[u8]) -> Result<Option<Entry>, EngineError>;
 
     /// Applies `batch` atomically: after a crash either all of it or none of

@@ -10,7 +10,7 @@ use crate::{StoreError, keys};
 
 /// The index layout this build writes. An index of another version is
 /// rebuilt from the packs when the store is opened, never misread.
-pub(crate) const INDEX_VERSION: u32 = 1;
+pub(crate) const INDEX_VERSION: u32 = 2;
 
 /// Where a record is: the batch frame that holds it and its place there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -16,8 +16,12 @@ pub const STORE_FORMAT: u32 = 2;
 pub(crate) const HEADER_FILE: &str = "newsarc-store";
 /// The packs' directory.
 pub(crate) const PACKS_DIR: &str = "packs";
-/// The index's directory (a sled database).
+/// The index's directory: the sorted run and the live layer's directory.
 pub(crate) const INDEX_DIR: &str = "index";
+/// The index's sorted run, in its directory.
+const INDEX_RUN: &str = "sorted.run";
+/// The live layer's directory (a sled database), in the index's.
+const INDEX_LIVE: &str = "live";
 
 /// The files sled 0.34 keeps in its directory; a directory holding them at
 /// its top is a store of format 1.
@@ -64,6 +68,27 @@ pub(crate) fn packs(dir: &Path) -> PathBuf {
 /// The index's directory of the store in `dir`.
 pub(crate) fn index(dir: &Path) -> PathBuf {
     dir.join(INDEX_DIR)
+}
+
+/// The sorted run of the store in `dir`.
+pub(crate) fn index_run(dir: &Path) -> PathBuf {
+    index(dir).join(INDEX_RUN)
+}
+
+/// The live layer's directory inside the index directory `index_dir`.
+pub(crate) fn live_in(index_dir: &Path) -> PathBuf {
+    index_dir.join(INDEX_LIVE)
+}
+
+/// The live layer's directory of the store in `dir`.
+pub(crate) fn index_live(dir: &Path) -> PathBuf {
+    live_in(&index(dir))
+}
+
+/// True when sled's files are at the top of `index_dir`: the index layout
+/// before sorted runs, which is rebuilt.
+pub(crate) fn holds_engine_files(index_dir: &Path) -> bool {
+    SLED_FILES.iter().any(|file| index_dir.join(file).exists())
 }
 
 /// Where `repair` builds a new index before it replaces the old one.

@@ -36,6 +36,7 @@ mod export;
 mod format1;
 mod import;
 mod index;
+mod index_layers;
 mod keys;
 mod layout;
 mod overlay;

@@ -14,6 +14,7 @@ use zstd::dict::DecoderDictionary;
 
 use crate::apply;
 use crate::documents::{self, MAX_DELTA_DEPTH};
+use crate::engine::KvEngine;
 use crate::index::{
     self, ArticleValue, AttemptValue, DocumentValue, EventLocator, EventValue, HistoryValue,
     LogValue, ObservationValue, RecordRef, RevisionValue,

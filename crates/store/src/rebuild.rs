@@ -65,7 +65,7 @@ impl Store {
         &self,
         from: Option<Location>,
     ) -> Result<Option<Location>, StoreError> {
-        let replayed = self.replay(self.index.as_ref(), from, false)?;
+        let replayed = self.replay(&self.index, from, false)?;
         Ok(replayed.tail)
     }
 

@@ -11,8 +11,9 @@ use std::sync::atomic::AtomicBool;
 use newsarc_model::Millis;
 use newsarc_pack::PackWriter;
 
-use crate::engine::{EngineError, KvEngine, SledEngine};
+use crate::engine::{EngineError, KvEngine, LayeredEngine, SledEngine};
 use crate::export::sibling;
+use crate::index_layers::{self, Live};
 use crate::layout::{self, Found};
 use crate::store::{Store, StoreConfig};
 use crate::verify::{Finding, FindingKind, VerifyOptions};
@@ -105,9 +106,11 @@ impl Store {
                 return Err(in_use(&location));
             }
             Err(None)
+        } else if layout::holds_engine_files(&layout::index(dir)) {
+            Err(Some("it is in the layout before sorted runs".to_owned()))
         } else {
-            match SledEngine::open(&layout::index(dir), config.cache_bytes) {
-                Ok(engine) => Ok(engine),
+            match index_layers::open(dir, config.cache_bytes, false, false) {
+                Ok((engine, _)) => Ok(engine),
                 Err(EngineError::Locked(_)) => return Err(in_use(&location)),
                 Err(reason) => Err(Some(reason.to_string())),
             }
@@ -117,14 +120,15 @@ impl Store {
         newsarc_pack::PackSet::open(&layout::packs(dir))?.lengths()?;
         let rebuilding = layout::index_rebuilding(dir);
         remove_dir(&rebuilding)?;
-        let built = SledEngine::open(&rebuilding, config.cache_bytes)
+        let built = SledEngine::open(&layout::live_in(&rebuilding), config.cache_bytes)
             .map_err(|reason| StoreError::Open {
                 location: rebuilding.display().to_string(),
                 reason,
             })
             .and_then(|new_index| {
-                let rebuilt = Store::assemble(dir, Box::new(new_index), config, true, None)?;
-                let replayed = rebuilt.replay(rebuilt.index.as_ref(), None, true)?;
+                let index = LayeredEngine::new(None, Box::new(new_index), "rebuilding".into());
+                let rebuilt = Store::assemble(dir, index, Live::Sled, config, true, None)?;
+                let replayed = rebuilt.replay(&rebuilt.index, None, true)?;
                 Ok((rebuilt, replayed))
             });
         let (rebuilt, replayed) = match built {
@@ -136,7 +140,7 @@ impl Store {
         };
         progress(replayed.commits);
         let old_index = match &old {
-            Ok(engine) => OldIndex::Compared(compare(engine, rebuilt.index.as_ref())?),
+            Ok(engine) => OldIndex::Compared(compare(engine, &rebuilt.index)?),
             Err(Some(reason)) => OldIndex::Unreadable(reason.clone()),
             Err(None) => OldIndex::NotRead,
         };
@@ -219,10 +223,11 @@ impl Store {
             let witness = dir.join(crate::WITNESS_FILE);
             std::fs::remove_file(&witness).map_err(io(&witness))?;
         }
-        let store = Store::open(dir, config)?;
+        let mut store = Store::open(dir, config)?;
         if witness_damaged {
             store.record_witness()?;
         }
+        store.compact_index()?;
         Ok(report)
     }
 }

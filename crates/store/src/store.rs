@@ -10,8 +10,9 @@ use newsarc_model::Digest;
 use newsarc_pack::{PackSet, PackWriter};
 use zstd::dict::{DecoderDictionary, EncoderDictionary};
 
-use crate::engine::{EngineError, KvEngine, MemoryEngine, SledEngine};
+use crate::engine::{EngineError, KvEngine, LayeredEngine, MemoryEngine};
 use crate::index::{self, INDEX_VERSION, IndexState};
+use crate::index_layers::{self, Live};
 use crate::layout::{self, Found};
 use crate::records::BatchCache;
 use crate::witness::Witness;
@@ -50,7 +51,10 @@ pub(crate) struct Writer {
 pub struct Store {
     pub(crate) location: String,
     pub(crate) dir: PathBuf,
-    pub(crate) index: Box<dyn KvEngine>,
+    pub(crate) index: LayeredEngine,
+    /// Which engine the index's live layer is.
+    pub(crate) live: Live,
+    pub(crate) cache_bytes: u64,
     pub(crate) packs: PackSet,
     /// One writer at a time keeps every history a single chain.
     pub(crate) writer: Mutex<Writer>,
@@ -78,28 +82,21 @@ impl Store {
             Found::Other => return Err(StoreError::NotAStore { location }),
         }
         layout::read_header(dir)?;
-        let read_only = config.read_only || layout::is_read_only(dir);
-        let index: Box<dyn KvEngine> = if read_only && layout::is_read_only(dir) {
-            // sled cannot open files it may not write: the index is made
-            // anew, in memory, from the packs.
-            Box::new(MemoryEngine::new())
-        } else {
-            Box::new(
-                SledEngine::open(&layout::index(dir), config.cache_bytes).map_err(|reason| {
-                    match reason {
-                        EngineError::Locked(_) => StoreError::InUse {
-                            location: location.clone(),
-                            server: serving::announced(dir),
-                        },
-                        reason => StoreError::Open {
-                            location: location.clone(),
-                            reason,
-                        },
-                    }
-                })?,
-            )
-        };
-        let store = Self::assemble(dir, index, config, read_only, None)?;
+        let media_read_only = layout::is_read_only(dir);
+        let read_only = config.read_only || media_read_only;
+        let (index, live) = index_layers::open(dir, config.cache_bytes, read_only, media_read_only)
+            .map_err(|reason| match reason {
+                EngineError::Locked(_) => StoreError::InUse {
+                    location: location.clone(),
+                    server: serving::announced(dir),
+                },
+                reason => StoreError::Open {
+                    location: location.clone(),
+                    reason,
+                },
+            })?;
+        let mut store = Self::assemble(dir, index, live, config, read_only, None)?;
+        store.drop_stale_live()?;
         store.catch_up()?;
         store.witness.opened_with(store.counters()?.log_len());
         if !read_only {
@@ -122,7 +119,8 @@ impl Store {
         layout::create(&dir)?;
         Self::assemble(
             &dir,
-            Box::new(MemoryEngine::new()),
+            LayeredEngine::new(None, Box::new(MemoryEngine::new()), "memory".into()),
+            Live::Memory,
             &StoreConfig::default(),
             false,
             Some(scratch),
@@ -133,7 +131,8 @@ impl Store {
     /// up to the packs (`open` does that; `repair` builds one anew).
     pub(crate) fn assemble(
         dir: &Path,
-        index: Box<dyn KvEngine>,
+        index: LayeredEngine,
+        live: Live,
         config: &StoreConfig,
         read_only: bool,
         scratch: Option<tempfile::TempDir>,
@@ -153,6 +152,8 @@ impl Store {
             },
             dir: dir.to_owned(),
             index,
+            live,
+            cache_bytes: config.cache_bytes,
             packs,
             writer: Mutex::new(Writer {
                 packs: writer,
@@ -194,7 +195,7 @@ impl Store {
     /// none) is rebuilt from them; commits a crash left in the packs but
     /// not in the index are added; an unfinished commit at the end of the
     /// last pack is cut off (it was never acknowledged).
-    fn catch_up(&self) -> Result<(), StoreError> {
+    fn catch_up(&mut self) -> Result<(), StoreError> {
         let state = self.index_state()?;
         let from = match state {
             Some(state) if state.version == INDEX_VERSION => Some(state.position()),
@@ -220,17 +221,6 @@ impl Store {
                 packs.truncate(tail)?;
             }
         }
-        Ok(())
-    }
-
-    /// Removes every index entry (an index of another layout).
-    fn clear_index(&self) -> Result<(), StoreError> {
-        let mut batch = crate::engine::WriteBatch::default();
-        for entry in self.index.scan_prefix(b"") {
-            let (key, _) = entry?;
-            batch.remove(key);
-        }
-        self.index.apply(batch)?;
         Ok(())
     }
 
@@ -281,7 +271,8 @@ mod tests {
 
     use super::{Store, StoreConfig};
     use crate::Fetch;
-    use crate::engine::MemoryEngine;
+    use crate::engine::{LayeredEngine, MemoryEngine};
+    use crate::index_layers::Live;
 
     /// On read-only media sled cannot open its files: the store reads
     /// through an index made in memory from the packs, and writes nothing.
@@ -312,9 +303,10 @@ mod tests {
             read_only: true,
             ..StoreConfig::default()
         };
-        let store = Store::assemble(
+        let mut store = Store::assemble(
             dir.path(),
-            Box::new(MemoryEngine::new()),
+            LayeredEngine::new(None, Box::new(MemoryEngine::new()), "memory".into()),
+            Live::Memory,
             &config,
             true,
             None,

@@ -13,6 +13,7 @@ use newsarc_model::record::{
 use newsarc_model::{ArticleKey, Digest, Millis, RevisionId};
 use newsarc_pack::{Frame, Kind, Location, Scanned};
 
+use crate::engine::KvEngine;
 use crate::index::{
     self, ArticleValue, AttemptValue, DocumentValue, EventLocator, EventValue, HistoryValue,
     LogValue, ObservationValue, RecordRef, RevisionValue,
@@ -1177,7 +1178,7 @@ mod tests {
     use newsarc_model::{ArticleKey, ArticleMeta, Digest, Millis};
 
     use super::{Finding, FindingKind, VerifyOptions};
-    use crate::engine::WriteBatch;
+    use crate::engine::{KvEngine, WriteBatch};
     use crate::{Fetch, Store, keys};
 
     fn fetch<'a>(key: &str, body: &'a [u8], at: i64) -> Fetch<'a> {

@@ -17,6 +17,7 @@ use newsarc_pack::{Codec, Header, Kind, Location};
 
 use crate::apply::{self, Indexer, RecordSource};
 use crate::documents::{self, MAX_DELTA_DEPTH, MAX_SAMPLES, TRAIN_AT};
+use crate::engine::KvEngine;
 use crate::index::{self, DocumentValue, HistoryValue, IndexState, ObservationValue, RecordRef};
 use crate::overlay::Overlay;
 use crate::store::{Store, Writer};
@@ -149,7 +150,7 @@ impl Store {
         Ok(Commit {
             store: self,
             writer,
-            overlay: Overlay::new(self.index.as_ref()),
+            overlay: Overlay::new(&self.index),
             records: Vec::new(),
             documents: HashMap::new(),
         })
@@ -691,8 +692,8 @@ impl<'s> Commit<'s> {
                 offset: end.offset,
             })?,
         );
-        let batch = std::mem::replace(&mut self.overlay, Overlay::new(self.store.index.as_ref()))
-            .into_batch();
+        let batch =
+            std::mem::replace(&mut self.overlay, Overlay::new(&self.store.index)).into_batch();
         self.store.index.apply(batch)?;
         self.store.index.flush()?;
         self.store.record_witness()?;

@@ -45,7 +45,7 @@ fn a_sound_store_is_left_as_it_is() {
 fn a_damaged_or_missing_index_is_rebuilt_from_the_packs_alone() {
     let damaged = Damaged::new();
     let before = timelines(&damaged.open());
-    let db = damaged.path().join("index/db");
+    let db = damaged.path().join("index/sorted.run");
     let length = std::fs::metadata(&db).unwrap().len();
     for offset in (0..length.min(60_000)).step_by(997) {
         flip(&db, offset);

@@ -13,6 +13,7 @@ enum Op {
     Batch(Vec<(Vec<u8>, Option<Vec<u8>>)>),
     Get(Vec<u8>),
     Scan(Vec<u8>),
+    Last(Vec<u8>, Vec<u8>),
     Reopen,
 }
 
@@ -32,6 +33,10 @@ fn op() -> impl Strategy<Value = Op> {
         4 => prop::collection::vec(write, 0..6).prop_map(Op::Batch),
         2 => key().prop_map(Op::Get),
         2 => key().prop_map(Op::Scan),
+        2 => (key(), key()).prop_map(|(prefix, rest)| {
+            let upto = [prefix.as_slice(), &rest].concat();
+            Op::Last(prefix, upto)
+        }),
         1 => Just(Op::Reopen),
     ]
 }
@@ -67,6 +72,18 @@ fn run(backend: &Backend, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     .collect();
                 prop_assert_eq!(scanned, expected);
             }
+            Op::Last(prefix, upto) => {
+                let expected = if upto < prefix {
+                    None
+                } else {
+                    model
+                        .range(prefix.clone()..=upto.clone())
+                        .next_back()
+                        .filter(|(k, _)| k.starts_with(&prefix))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                };
+                prop_assert_eq!(engine.last_at_or_before(&prefix, &upto).unwrap(), expected);
+            }
             Op::Reopen => {
                 engine.flush().unwrap();
                 drop(engine);
@@ -90,5 +107,12 @@ proptest! {
     #[test]
     fn memory_behaves_like_a_btreemap(ops in prop::collection::vec(op(), 1..40)) {
         run(&Backend::memory(), ops)?;
+    }
+
+    /// Each reopen compacts: what was written before it is read from the
+    /// sorted run, under what was written (or removed) after.
+    #[test]
+    fn a_run_under_a_live_layer_behaves_like_a_btreemap(ops in prop::collection::vec(op(), 1..40)) {
+        run(&Backend::layered(), ops)?;
     }
 }

@@ -1,0 +1,177 @@
+//! The index on disk: `index/sorted.run`, what the last compaction wrote,
+//! and `index/live/`, sled holding what was written since. Opening picks
+//! the layers a job needs — a reader of a compacted store opens no
+//! database at all — and [`Store::compact_index`] folds the live layer into
+//! a new run.
+
+use std::path::Path;
+
+use crate::engine::{EngineError, KvEngine, LayeredEngine, MemoryEngine, Run, SledEngine, staging};
+use crate::index::{self, IndexState};
+use crate::store::Store;
+use crate::{StoreError, keys, layout};
+
+/// How the index was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Live {
+    /// sled in `index/live/`: the writer's layer, holding the store's lock.
+    Sled,
+    /// Memory: a reader's, or a throwaway store's.
+    Memory,
+}
+
+fn engine_error(location: &str, reason: EngineError) -> StoreError {
+    StoreError::Open {
+        location: location.to_owned(),
+        reason,
+    }
+}
+
+fn decoded_state(bytes: Option<Vec<u8>>) -> Result<Option<IndexState>, StoreError> {
+    bytes
+        .map(|bytes| index::decode::<IndexState>(&bytes, "indexed", keys::INDEXED))
+        .transpose()
+}
+
+/// Opens the index of the store in `dir`. A writer opens sled (and with it
+/// the store's lock); a reader of a store with a run takes the run alone
+/// and brings it up to the packs in memory; a reader of a store without
+/// one opens sled as a writer would, or, on read-only media, rebuilds in
+/// memory. An index in the layout before runs (sled's files at the top of
+/// `index/`) is removed by a writer and rebuilt from the packs.
+pub(crate) fn open(
+    dir: &Path,
+    cache_bytes: u64,
+    read_only: bool,
+    media_read_only: bool,
+) -> Result<(LayeredEngine, Live), EngineError> {
+    let index_dir = layout::index(dir);
+    let run_path = layout::index_run(dir);
+    let earlier_layout = layout::holds_engine_files(&index_dir);
+    let run = if run_path.exists() && !earlier_layout {
+        Some(Run::open(&run_path, cache_bytes)?)
+    } else {
+        None
+    };
+    let live_name = layout::index_live(dir).display().to_string();
+    if read_only && (run.is_some() || media_read_only || earlier_layout) {
+        let live: Box<dyn KvEngine> = Box::new(MemoryEngine::new());
+        let run = if media_read_only && earlier_layout {
+            None
+        } else {
+            run
+        };
+        return Ok((LayeredEngine::new(run, live, live_name), Live::Memory));
+    }
+    if earlier_layout {
+        std::fs::remove_dir_all(&index_dir)
+            .map_err(|err| EngineError::Io(format!("{err} ({})", index_dir.display())))?;
+    }
+    let live = SledEngine::open(&layout::index_live(dir), cache_bytes)?;
+    Ok((
+        LayeredEngine::new(run, Box::new(live), live_name),
+        Live::Sled,
+    ))
+}
+
+impl Store {
+    /// Starts the live layer anew when everything in it is in the run
+    /// already: a compaction wrote the run and stopped before it could.
+    pub(crate) fn drop_stale_live(&mut self) -> Result<(), StoreError> {
+        let Some(run_state) = decoded_state(self.index.run_get(keys::INDEXED)?)? else {
+            return Ok(());
+        };
+        let live_state = decoded_state(self.index.live_get(keys::INDEXED)?)?;
+        let stale = live_state.is_none_or(|live| live.position() <= run_state.position());
+        if stale && !self.index.live_is_empty() {
+            self.new_live_layer()?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the live layer by an empty one.
+    fn new_live_layer(&mut self) -> Result<(), StoreError> {
+        let live: Box<dyn KvEngine> = match self.live {
+            Live::Memory => Box::new(MemoryEngine::new()),
+            Live::Sled => {
+                // sled's handle goes first: it holds the files.
+                self.index.replace_live(Box::new(MemoryEngine::new()));
+                let live_dir = layout::index_live(&self.dir);
+                std::fs::remove_dir_all(&live_dir).map_err(|source| StoreError::Io {
+                    path: live_dir.clone(),
+                    source,
+                })?;
+                Box::new(
+                    SledEngine::open(&live_dir, self.cache_bytes)
+                        .map_err(|reason| engine_error(&self.location, reason))?,
+                )
+            }
+        };
+        self.index.replace_live(live);
+        Ok(())
+    }
+
+    /// Removes the whole index (one of another layout), run and live layer.
+    pub(crate) fn clear_index(&mut self) -> Result<(), StoreError> {
+        self.index.drop_run();
+        if self.live == Live::Sled {
+            let run = layout::index_run(&self.dir);
+            if run.exists() {
+                std::fs::remove_file(&run)
+                    .map_err(|source| StoreError::Io { path: run, source })?;
+            }
+        }
+        self.new_live_layer()
+    }
+
+    /// Folds the live layer into a new sorted run: written beside the old
+    /// one, synced, renamed over it, and only then the live layer started
+    /// anew — a crash at any point leaves an index that reads the same.
+    /// Returns whether there was anything to fold. Nothing is done for a
+    /// store opened read-only or held in memory.
+    pub fn compact_index(&mut self) -> Result<bool, StoreError> {
+        if self.read_only || self.live != Live::Sled || self.index.live_is_empty() {
+            return Ok(false);
+        }
+        self.flush()?;
+        let path = layout::index_run(&self.dir);
+        let writing = staging(&path);
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| StoreError::Io { path, source }
+        };
+        let run = match self.index.write_run(&writing, self.cache_bytes) {
+            Ok(run) => run,
+            Err(reason) => {
+                let _ = std::fs::remove_file(&writing);
+                return Err(engine_error(&self.location, reason));
+            }
+        };
+        std::fs::rename(&writing, &path).map_err(io(&path))?;
+        let index_dir = layout::index(&self.dir);
+        std::fs::File::open(&index_dir)
+            .and_then(|handle| handle.sync_all())
+            .map_err(io(&index_dir))?;
+        self.index.install(run, Box::new(MemoryEngine::new()));
+        self.new_live_layer()?;
+        Ok(true)
+    }
+}
+
+impl Drop for Store {
+    /// A writer folds what it wrote into the run as it closes the store, so
+    /// that the next reader opens no database. A failure here loses
+    /// nothing — the live layer stays and is read as before — so it is only
+    /// logged to stderr.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        if let Err(err) = self.compact_index() {
+            eprintln!(
+                "newsarc: the index of {} was left uncompacted: {err}",
+                self.location
+            );
+        }
+    }
+}
