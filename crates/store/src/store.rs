@@ -18,6 +18,19 @@ use crate::records::BatchCache;
 use crate::witness::Witness;
 use crate::{StoreError, keys, serving};
 
+/// Why the index of the store in `dir` did not open: held by another
+/// process (and which server, if one said so), or the engine's reason.
+pub(crate) fn index_open_error(dir: &Path, reason: EngineError) -> StoreError {
+    let location = dir.display().to_string();
+    match reason {
+        EngineError::Locked(_) => StoreError::InUse {
+            location,
+            server: serving::announced(dir),
+        },
+        reason => StoreError::Open { location, reason },
+    }
+}
+
 /// How a store is opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreConfig {
@@ -85,16 +98,7 @@ impl Store {
         let media_read_only = layout::is_read_only(dir);
         let read_only = config.read_only || media_read_only;
         let (index, live) = index_layers::open(dir, config.cache_bytes, read_only, media_read_only)
-            .map_err(|reason| match reason {
-                EngineError::Locked(_) => StoreError::InUse {
-                    location: location.clone(),
-                    server: serving::announced(dir),
-                },
-                reason => StoreError::Open {
-                    location: location.clone(),
-                    reason,
-                },
-            })?;
+            .map_err(|reason| index_open_error(dir, reason))?;
         let mut store = Self::assemble(dir, index, live, config, read_only, None)?;
         store.drop_stale_live()?;
         store.catch_up()?;

@@ -5,13 +5,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::engine::{EngineError, SledEngine};
+use crate::StoreError;
+use crate::engine::SledEngine;
 use crate::export::{Moved, clear_leftover, sibling};
 use crate::format1::FormatOne;
 use crate::layout::{self, Found};
 use crate::store::{Store, StoreConfig};
 use crate::verify::VerifyOptions;
-use crate::{StoreError, serving};
 
 /// What an upgrade did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,16 +48,8 @@ impl Store {
                     .into(),
             });
         }
-        let old = SledEngine::open(dir, config.cache_bytes).map_err(|reason| match reason {
-            EngineError::Locked(_) => StoreError::InUse {
-                location: location.clone(),
-                server: serving::announced(dir),
-            },
-            reason => StoreError::Open {
-                location: location.clone(),
-                reason,
-            },
-        })?;
+        let old = SledEngine::open(dir, config.cache_bytes)
+            .map_err(|reason| crate::store::index_open_error(dir, reason))?;
         let staging = sibling(dir, "upgrading");
         clear_leftover(&staging)?;
         let built = Store::open(&staging, config).and_then(|store| {
