@@ -49,6 +49,14 @@ fn alternate(round: usize, ours: &mut dyn FnMut(), theirs: &mut dyn FnMut()) {
     }
 }
 
+/// How `newsarc verify`, `log` and the other reading commands open a store.
+fn reading() -> newsarc::StoreConfig {
+    newsarc::StoreConfig {
+        read_only: true,
+        ..newsarc::StoreConfig::default()
+    }
+}
+
 /// Seconds `work` takes.
 fn timed(work: impl FnOnce()) -> f64 {
     let started = Instant::now();
@@ -147,8 +155,8 @@ fn main() {
         met: ours >= 2.0 * theirs,
     });
 
-    // 2. Storage.
-    let archive = Archive::open(store.path(), &newsarc::StoreConfig::default()).expect("store");
+    // 2. Storage: the store at rest, opened as every reading command opens it.
+    let archive = Archive::open(store.path(), &reading()).expect("store");
     let stored = archive.store().disk_bytes().expect("size");
     let packed = archive.store().pack_bytes().expect("size");
     run(Command::new("git")
@@ -276,7 +284,7 @@ fn main() {
 
     // 4. Verify against the hash itself, each round alternating which of
     // verify, verify --deep and b3sum goes first.
-    let archive = Archive::open(store.path(), &newsarc::StoreConfig::default()).expect("store");
+    let archive = Archive::open(store.path(), &reading()).expect("store");
     let verify_seconds = |deep: bool| timed(|| drop(measure::verify_clean(&archive, deep)));
     let files: Vec<String> = revisions
         .iter()

@@ -5,11 +5,16 @@
 //! a new run.
 
 use std::path::Path;
+use std::sync::PoisonError;
 
 use crate::engine::{EngineError, KvEngine, LayeredEngine, MemoryEngine, Run, SledEngine, staging};
 use crate::index::{self, IndexState};
 use crate::store::Store;
 use crate::{StoreError, keys, layout};
+
+/// By default, the least number of entries the live layer takes before a
+/// writer compacts it while it runs (about 40,000 revisions).
+pub(crate) const LIVE_ENTRIES: u64 = 200_000;
 
 /// How the index was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +82,7 @@ pub(crate) fn open(
 impl Store {
     /// Starts the live layer anew when everything in it is in the run
     /// already: a compaction wrote the run and stopped before it could.
-    pub(crate) fn drop_stale_live(&mut self) -> Result<(), StoreError> {
+    pub(crate) fn drop_stale_live(&self) -> Result<(), StoreError> {
         let Some(run_state) = decoded_state(self.index.run_get(keys::INDEXED)?)? else {
             return Ok(());
         };
@@ -90,7 +95,7 @@ impl Store {
     }
 
     /// Replaces the live layer by an empty one.
-    fn new_live_layer(&mut self) -> Result<(), StoreError> {
+    fn new_live_layer(&self) -> Result<(), StoreError> {
         let live: Box<dyn KvEngine> = match self.live {
             Live::Memory => Box::new(MemoryEngine::new()),
             Live::Sled => {
@@ -112,7 +117,7 @@ impl Store {
     }
 
     /// Removes the whole index (one of another layout), run and live layer.
-    pub(crate) fn clear_index(&mut self) -> Result<(), StoreError> {
+    pub(crate) fn clear_index(&self) -> Result<(), StoreError> {
         self.index.drop_run();
         if self.live == Live::Sled {
             let run = layout::index_run(&self.dir);
@@ -127,9 +132,40 @@ impl Store {
     /// Folds the live layer into a new sorted run: written beside the old
     /// one, synced, renamed over it, and only then the live layer started
     /// anew — a crash at any point leaves an index that reads the same.
-    /// Returns whether there was anything to fold. Nothing is done for a
-    /// store opened read-only or held in memory.
-    pub fn compact_index(&mut self) -> Result<bool, StoreError> {
+    /// Readers go on reading meanwhile. Returns whether there was anything
+    /// to fold. Nothing is done for a store opened read-only or held in
+    /// memory.
+    pub fn compact_index(&self) -> Result<bool, StoreError> {
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        self.compact_held()
+    }
+
+    /// Compacts when the live layer has taken more than
+    /// `StoreConfig::compact_after` entries and an eighth of the run's since
+    /// it was started, so that
+    /// sled stays small and a long-running writer's store stays cheap to
+    /// open for readers, while each entry is rewritten a bounded number of
+    /// times. The caller holds the writer.
+    pub(crate) fn compact_if_large(&self) -> Result<bool, StoreError> {
+        let threshold = self.compact_after.max(self.index.run_len() / 8);
+        if self.index.live_writes() < threshold {
+            return Ok(false);
+        }
+        self.compact_held()
+    }
+
+    /// Says on stderr that a compaction failed: nothing is lost (the live
+    /// layer stays and is read as before), so it is no error of the call
+    /// that set it off.
+    pub(crate) fn report_uncompacted(&self, err: &StoreError) {
+        eprintln!(
+            "newsarc: the index of {} was left uncompacted: {err}",
+            self.location
+        );
+    }
+
+    /// [`Store::compact_index`] for a caller that holds the writer.
+    fn compact_held(&self) -> Result<bool, StoreError> {
         if self.read_only || self.live != Live::Sled || self.index.live_is_empty() {
             return Ok(false);
         }
@@ -168,10 +204,7 @@ impl Drop for Store {
             return;
         }
         if let Err(err) = self.compact_index() {
-            eprintln!(
-                "newsarc: the index of {} was left uncompacted: {err}",
-                self.location
-            );
+            self.report_uncompacted(&err);
         }
     }
 }

@@ -223,7 +223,7 @@ impl Store {
             let witness = dir.join(crate::WITNESS_FILE);
             std::fs::remove_file(&witness).map_err(io(&witness))?;
         }
-        let mut store = Store::open(dir, config)?;
+        let store = Store::open(dir, config)?;
         if witness_damaged {
             store.record_witness()?;
         }

@@ -41,6 +41,9 @@ pub struct StoreConfig {
     /// Open without writing anything: no store is created, no index entry
     /// written (on read-only media the index is rebuilt in memory).
     pub read_only: bool,
+    /// A writer compacts the index's live layer into its sorted run once
+    /// the live layer took this many entries and an eighth of the run's.
+    pub compact_after: u64,
 }
 
 impl Default for StoreConfig {
@@ -49,6 +52,7 @@ impl Default for StoreConfig {
             cache_bytes: crate::engine::DEFAULT_CACHE_BYTES,
             pack_limit: newsarc_pack::DEFAULT_PACK_LIMIT,
             read_only: false,
+            compact_after: crate::index_layers::LIVE_ENTRIES,
         }
     }
 }
@@ -68,6 +72,7 @@ pub struct Store {
     /// Which engine the index's live layer is.
     pub(crate) live: Live,
     pub(crate) cache_bytes: u64,
+    pub(crate) compact_after: u64,
     pub(crate) packs: PackSet,
     /// One writer at a time keeps every history a single chain.
     pub(crate) writer: Mutex<Writer>,
@@ -99,7 +104,7 @@ impl Store {
         let read_only = config.read_only || media_read_only;
         let (index, live) = index_layers::open(dir, config.cache_bytes, read_only, media_read_only)
             .map_err(|reason| index_open_error(dir, reason))?;
-        let mut store = Self::assemble(dir, index, live, config, read_only, None)?;
+        let store = Self::assemble(dir, index, live, config, read_only, None)?;
         store.drop_stale_live()?;
         store.catch_up()?;
         store.witness.opened_with(store.counters()?.log_len());
@@ -158,6 +163,7 @@ impl Store {
             index,
             live,
             cache_bytes: config.cache_bytes,
+            compact_after: config.compact_after,
             packs,
             writer: Mutex::new(Writer {
                 packs: writer,
@@ -199,7 +205,7 @@ impl Store {
     /// none) is rebuilt from them; commits a crash left in the packs but
     /// not in the index are added; an unfinished commit at the end of the
     /// last pack is cut off (it was never acknowledged).
-    fn catch_up(&mut self) -> Result<(), StoreError> {
+    fn catch_up(&self) -> Result<(), StoreError> {
         let state = self.index_state()?;
         let from = match state {
             Some(state) if state.version == INDEX_VERSION => Some(state.position()),
@@ -307,7 +313,7 @@ mod tests {
             read_only: true,
             ..StoreConfig::default()
         };
-        let mut store = Store::assemble(
+        let store = Store::assemble(
             dir.path(),
             LayeredEngine::new(None, Box::new(MemoryEngine::new()), "memory".into()),
             Live::Memory,

@@ -697,6 +697,11 @@ impl<'s> Commit<'s> {
         self.store.index.apply(batch)?;
         self.store.index.flush()?;
         self.store.record_witness()?;
+        // The commit is durable: a compaction that fails leaves the index
+        // as it was, and is said, not returned.
+        if let Err(err) = self.store.compact_if_large() {
+            self.store.report_uncompacted(&err);
+        }
         Ok(())
     }
 }

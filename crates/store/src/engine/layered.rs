@@ -8,6 +8,8 @@
 
 use std::iter::Peekable;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::run::{Run, RunScan, RunWriter};
 use super::{EngineError, Entry, KvEngine, WriteBatch};
@@ -28,9 +30,21 @@ fn untag(path: &str, key: &[u8], stored: &[u8]) -> Result<Option<Vec<u8>>, Engin
 }
 
 /// The two layers.
-pub(crate) struct LayeredEngine {
+struct Layers {
     run: Option<Run>,
     live: Box<dyn KvEngine>,
+}
+
+/// How many entries a scan takes from the layers at a time: between two
+/// takes the layers may be swapped by a compaction, which changes nothing
+/// a scan can see.
+const SCAN_CHUNK: usize = 256;
+
+/// The index's two layers, swappable while readers use them.
+pub(crate) struct LayeredEngine {
+    layers: RwLock<Layers>,
+    /// Entries written to the live layer since it was started (or opened).
+    live_writes: AtomicU64,
     /// Where the live layer is named in messages.
     live_name: String,
 }
@@ -39,20 +53,31 @@ impl LayeredEngine {
     /// The layers as they are.
     pub(crate) fn new(run: Option<Run>, live: Box<dyn KvEngine>, live_name: String) -> Self {
         Self {
-            run,
-            live,
+            layers: RwLock::new(Layers { run, live }),
+            live_writes: AtomicU64::new(0),
             live_name,
         }
     }
 
+    fn read(&self) -> RwLockReadGuard<'_, Layers> {
+        self.layers.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Layers> {
+        self.layers.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The sorted run's value under `key`, ignoring the live layer.
     pub(crate) fn run_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, EngineError> {
-        self.run.as_ref().map_or(Ok(None), |run| run.get(key))
+        self.read()
+            .run
+            .as_ref()
+            .map_or(Ok(None), |run| run.get(key))
     }
 
     /// The live layer's value under `key`, ignoring the run.
     pub(crate) fn live_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, EngineError> {
-        match self.live.get(key)? {
+        match self.read().live.get(key)? {
             Some(stored) => untag(&self.live_name, key, &stored),
             None => Ok(None),
         }
@@ -60,23 +85,36 @@ impl LayeredEngine {
 
     /// True when nothing was written to the live layer.
     pub(crate) fn live_is_empty(&self) -> bool {
-        self.live.scan_prefix(b"").next().is_none()
+        self.read().live.scan_prefix(b"").next().is_none()
+    }
+
+    /// Entries written to the live layer by this process since it started.
+    pub(crate) fn live_writes(&self) -> u64 {
+        self.live_writes.load(Ordering::Relaxed)
+    }
+
+    /// Entries in the run.
+    pub(crate) fn run_len(&self) -> u64 {
+        self.read().run.as_ref().map_or(0, Run::len)
     }
 
     /// Replaces the live layer (one left from before a compaction that
-    /// finished, or an index to be thrown away).
-    pub(crate) fn replace_live(&mut self, live: Box<dyn KvEngine>) {
-        self.live = live;
+    /// finished, or an index to be thrown away); the old one is dropped
+    /// before this returns, so its files are free.
+    pub(crate) fn replace_live(&self, live: Box<dyn KvEngine>) {
+        let old = std::mem::replace(&mut self.write().live, live);
+        drop(old);
+        self.live_writes.store(0, Ordering::Relaxed);
     }
 
     /// Drops the run (an index to be made anew).
-    pub(crate) fn drop_run(&mut self) {
-        self.run = None;
+    pub(crate) fn drop_run(&self) {
+        self.write().run = None;
     }
 
     /// Writes every entry of both layers into a new run at `path` (synced),
     /// and returns it opened. The caller renames it into place and then
-    /// starts a new live layer.
+    /// starts a new live layer; nothing may write meanwhile.
     pub(crate) fn write_run(&self, path: &Path, cache_bytes: u64) -> Result<Run, EngineError> {
         let mut writer = RunWriter::create(path)?;
         for entry in self.scan_prefix(b"") {
@@ -87,26 +125,64 @@ impl LayeredEngine {
         Run::open(path, cache_bytes)
     }
 
-    /// Takes `run` as the new run, with an empty live layer.
-    pub(crate) fn install(&mut self, run: Run, live: Box<dyn KvEngine>) {
-        self.run = Some(run);
-        self.live = live;
+    /// Takes `run` as the new run, with `live` (empty) as the live layer.
+    pub(crate) fn install(&self, run: Run, live: Box<dyn KvEngine>) {
+        let mut layers = self.write();
+        layers.run = Some(run);
+        let old = std::mem::replace(&mut layers.live, live);
+        drop(layers);
+        drop(old);
+        self.live_writes.store(0, Ordering::Relaxed);
     }
+}
 
-    fn merged<'a>(
-        &'a self,
-        prefix: &[u8],
-        start: &[u8],
-    ) -> Box<dyn Iterator<Item = Result<Entry, EngineError>> + 'a> {
-        let from = start.max(prefix).to_vec();
-        let live = self.live.scan_from(prefix, &from).peekable();
-        let run = self.run.as_ref().map(|run| run.scan_from(&from).peekable());
-        Box::new(Merged {
+impl Layers {
+    fn merged<'a>(&'a self, prefix: &[u8], from: &[u8], live_name: &'a str) -> Merged<'a> {
+        let live = self.live.scan_from(prefix, from).peekable();
+        let run = self.run.as_ref().map(|run| run.scan_from(from).peekable());
+        Merged {
             live,
             run,
             prefix: prefix.to_vec(),
-            live_name: &self.live_name,
-        })
+            live_name,
+        }
+    }
+}
+
+/// A scan over the layers, taken [`SCAN_CHUNK`] entries at a time so that
+/// no lock is held between two calls of `next`.
+struct ChunkedScan<'a> {
+    engine: &'a LayeredEngine,
+    prefix: Vec<u8>,
+    /// Where the next take starts; `None` once the layers ran out.
+    from: Option<Vec<u8>>,
+    taken: std::vec::IntoIter<Result<Entry, EngineError>>,
+}
+
+impl Iterator for ChunkedScan<'_> {
+    type Item = Result<Entry, EngineError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(entry) = self.taken.next() {
+            return Some(entry);
+        }
+        let from = self.from.take()?;
+        let layers = self.engine.read();
+        let taken: Vec<_> = layers
+            .merged(&self.prefix, &from, &self.engine.live_name)
+            .take(SCAN_CHUNK)
+            .collect();
+        drop(layers);
+        if taken.len() == SCAN_CHUNK
+            && let Some(Ok((key, _))) = taken.last()
+        {
+            // The least key after the last one taken.
+            let mut next = key.clone();
+            next.push(0);
+            self.from = Some(next);
+        }
+        self.taken = taken.into_iter();
+        self.taken.next()
     }
 }
 
@@ -167,9 +243,10 @@ impl Iterator for Merged<'_> {
 
 impl KvEngine for LayeredEngine {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, EngineError> {
-        match self.live.get(key)? {
+        let layers = self.read();
+        match layers.live.get(key)? {
             Some(stored) => untag(&self.live_name, key, &stored),
-            None => self.run_get(key),
+            None => layers.run.as_ref().map_or(Ok(None), |run| run.get(key)),
         }
     }
 
@@ -177,7 +254,7 @@ impl KvEngine for LayeredEngine {
         &'a self,
         prefix: &[u8],
     ) -> Box<dyn Iterator<Item = Result<Entry, EngineError>> + 'a> {
-        self.merged(prefix, prefix)
+        self.scan_from(prefix, prefix)
     }
 
     fn scan_from<'a>(
@@ -185,12 +262,18 @@ impl KvEngine for LayeredEngine {
         prefix: &[u8],
         start: &[u8],
     ) -> Box<dyn Iterator<Item = Result<Entry, EngineError>> + 'a> {
-        self.merged(prefix, start)
+        Box::new(ChunkedScan {
+            engine: self,
+            prefix: prefix.to_vec(),
+            from: Some(start.max(prefix).to_vec()),
+            taken: Vec::new().into_iter(),
+        })
     }
 
     fn last_at_or_before(&self, prefix: &[u8], upto: &[u8]) -> Result<Option<Entry>, EngineError> {
-        let live = self.live.last_at_or_before(prefix, upto)?;
-        let run = match &self.run {
+        let layers = self.read();
+        let live = layers.live.last_at_or_before(prefix, upto)?;
+        let run = match &layers.run {
             Some(run) => run.last_at_or_before(prefix, upto)?,
             None => None,
         };
@@ -198,7 +281,7 @@ impl KvEngine for LayeredEngine {
             (None, None) => return Ok(None),
             (Some(live), None) => live,
             (Some(live), Some(run)) if live.0 >= run.0 => live,
-            (_, Some((key, value))) => match self.live.get(&key)? {
+            (_, Some((key, value))) => match layers.live.get(&key)? {
                 Some(stored) => (key, stored),
                 None => return Ok(Some((key, value))),
             },
@@ -209,7 +292,7 @@ impl KvEngine for LayeredEngine {
         // A removal hid the nearest entry: walk the range (only after a
         // removal, which only tests make).
         let mut last = None;
-        for entry in self.merged(b"", prefix) {
+        for entry in layers.merged(b"", prefix, &self.live_name) {
             let entry = entry?;
             if entry.0.as_slice() > upto {
                 break;
@@ -221,7 +304,9 @@ impl KvEngine for LayeredEngine {
 
     fn apply(&self, batch: WriteBatch) -> Result<(), EngineError> {
         let mut tagged = WriteBatch::default();
+        let mut writes = 0;
         for (key, value) in batch.ops {
+            writes += 1;
             match value {
                 Some(value) => {
                     let mut stored = Vec::with_capacity(value.len() + 1);
@@ -232,11 +317,13 @@ impl KvEngine for LayeredEngine {
                 None => tagged.put(key, vec![REMOVED]),
             }
         }
-        self.live.apply(tagged)
+        self.read().live.apply(tagged)?;
+        self.live_writes.fetch_add(writes, Ordering::Relaxed);
+        Ok(())
     }
 
     fn flush(&self) -> Result<(), EngineError> {
-        self.live.flush()
+        self.read().live.flush()
     }
 }
 

@@ -264,6 +264,7 @@ pub(crate) struct Run {
     path: PathBuf,
     file: Mutex<File>,
     blocks: Vec<BlockRef>,
+    entries: u64,
     cache: Mutex<LruCache<usize, Arc<Block>>>,
 }
 
@@ -306,13 +307,12 @@ impl Run {
             bytes: &trailer,
             at: 0,
         };
-        let (directory_at, stored, content) = (
+        let (directory_at, stored, content, entries) = (
             fields.u64().unwrap_or(0),
             fields.u32().unwrap_or(0),
             fields.u32().unwrap_or(0),
+            fields.u64().unwrap_or(0),
         );
-        // The entry count is for other readers; this one needs none.
-        fields.u64();
         let hash = fields.take(16).unwrap_or_default();
         if directory_at < FILE_HEADER_LEN
             || directory_at + u64::from(stored) != trailer_at
@@ -343,8 +343,14 @@ impl Run {
             path: path.to_owned(),
             file: Mutex::new(file),
             blocks,
+            entries,
             cache: Mutex::new(LruCache::new(NonZeroUsize::MIN.saturating_add(slots - 1))),
         })
+    }
+
+    /// How many entries it holds.
+    pub(crate) fn len(&self) -> u64 {
+        self.entries
     }
 
     fn block(&self, index: usize) -> Result<Arc<Block>, EngineError> {
@@ -561,6 +567,7 @@ mod tests {
             probes in prop::collection::vec((key_strategy(), key_strategy()), 1..20),
         ) {
             let (_dir, run) = written(&entries);
+            prop_assert_eq!(run.len(), entries.len() as u64);
             let all: Vec<Entry> = run.scan_from(b"").map(Result::unwrap).collect();
             let expected: Vec<Entry> = entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             prop_assert_eq!(all, expected);
