@@ -60,6 +60,7 @@ impl Store {
         out: &mut dyn Write,
         progress: &mut dyn FnMut(u64),
     ) -> Result<Moved, StoreError> {
+        let _writers_out = self.hold_still()?;
         let mut moved = Moved::default();
         moved.bytes += write_frame(
             out,

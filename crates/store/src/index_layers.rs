@@ -194,6 +194,35 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Keeps writers out while a reader walks the whole store (`verify`,
+    /// `export`): a reader of the sorted run opens no sled, so without this
+    /// it could meet a commit a writer is appending. Holds a shared lock on
+    /// the file sled locks; fails as in use while a writer holds it, and
+    /// a writer that starts meanwhile waits, as it waits for another
+    /// writer. A writer's own store holds sled's lock already.
+    pub(crate) fn hold_still(&self) -> Result<Option<std::fs::File>, StoreError> {
+        if self.live != Live::Memory || !self.read_only {
+            return Ok(None);
+        }
+        let Ok(file) = std::fs::File::open(layout::engine_lock_file(&self.dir)) else {
+            // No live layer: no writer has opened the store since it was
+            // compacted or rebuilt.
+            return Ok(None);
+        };
+        match file.try_lock_shared() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InUse {
+                location: self.location.clone(),
+                server: crate::serving::announced(&self.dir),
+            }),
+            // A file system without locks cannot hold a writer out either;
+            // read on.
+            Err(std::fs::TryLockError::Error(_)) => Ok(None),
+        }
+    }
+}
+
 impl Drop for Store {
     /// A writer folds what it wrote into the run as it closes the store, so
     /// that the next reader opens no database. A failure here loses

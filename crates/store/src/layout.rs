@@ -85,6 +85,13 @@ pub(crate) fn index_live(dir: &Path) -> PathBuf {
     live_in(&index(dir))
 }
 
+/// The file sled locks for its one writing process, in the live layer of
+/// the store in `dir`: a reader that must see the store hold still takes a
+/// shared lock on it.
+pub(crate) fn engine_lock_file(dir: &Path) -> PathBuf {
+    index_live(dir).join("db")
+}
+
 /// True when sled's files are at the top of `index_dir`: the index layout
 /// before sorted runs, which is rebuilt.
 pub(crate) fn holds_engine_files(index_dir: &Path) -> bool {

@@ -241,6 +241,7 @@ impl Store {
         progress: &mut dyn FnMut(u64),
         stop: &AtomicBool,
     ) -> Result<VerifyReport, StoreError> {
+        let _writers_out = self.hold_still()?;
         let mut walk = Walk {
             store: self,
             sink,

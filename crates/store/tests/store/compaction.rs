@@ -83,3 +83,42 @@ fn a_writer_compacts_as_it_goes_and_readers_see_every_commit() {
     );
     assert!(findings(&reader, true).is_empty());
 }
+
+#[test]
+fn readers_read_beside_a_writer_and_whole_store_walks_wait_for_it_to_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let body = document(1);
+    drop({
+        let store = Store::open(&path, &StoreConfig::default()).unwrap();
+        add(&store, &fetch("example.org/a", &body, 1, "T"));
+        store
+    });
+    let writer = Store::open(&path, &StoreConfig::default()).unwrap();
+    add(&writer, &fetch("example.org/b", &body, 2, "T"));
+    let read_only = StoreConfig {
+        read_only: true,
+        ..StoreConfig::default()
+    };
+    let reader = Store::open(&path, &read_only).unwrap();
+    // The run has the first commit; the second is taken in from the packs.
+    assert_eq!(reader.counters().unwrap().revisions, 2);
+    let stop = AtomicBool::new(false);
+    let verified = reader.verify(
+        newsarc_store::VerifyOptions::default(),
+        &mut |_| {},
+        &mut |_| {},
+        &stop,
+    );
+    assert!(
+        matches!(verified, Err(newsarc_store::StoreError::InUse { .. })),
+        "{verified:?}"
+    );
+    let exported = reader.export(&mut Vec::new(), &mut |_| {});
+    assert!(matches!(
+        exported,
+        Err(newsarc_store::StoreError::InUse { .. })
+    ));
+    drop(writer);
+    assert!(findings(&reader, true).is_empty());
+}
