@@ -5,8 +5,9 @@
 //! a compressed file instead of sled's log.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Write};
 use std::num::NonZeroUsize;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -262,7 +263,7 @@ impl Block {
 /// a small cache.
 pub(crate) struct Run {
     path: PathBuf,
-    file: Mutex<File>,
+    file: File,
     blocks: Vec<BlockRef>,
     entries: u64,
     cache: Mutex<LruCache<usize, Arc<Block>>>,
@@ -278,13 +279,14 @@ impl Run {
                 path.display()
             ))
         };
-        let mut file = File::open(path).map_err(|err| io_error(path, &err))?;
+        let file = File::open(path).map_err(|err| io_error(path, &err))?;
         let len = file.metadata().map_err(|err| io_error(path, &err))?.len();
         if len < FILE_HEADER_LEN + TRAILER_LEN as u64 {
             return Err(damaged(format!("it is {len} bytes long")));
         }
         let mut header = [0; FILE_HEADER_LEN as usize];
-        read_at(&mut file, 0, &mut header).map_err(|err| io_error(path, &err))?;
+        file.read_exact_at(&mut header, 0)
+            .map_err(|err| io_error(path, &err))?;
         if &header[..8] != MAGIC {
             return Err(damaged("it does not start with a run's magic".into()));
         }
@@ -297,7 +299,8 @@ impl Run {
         }
         let trailer_at = len - TRAILER_LEN as u64;
         let mut trailer = [0; TRAILER_LEN];
-        read_at(&mut file, trailer_at, &mut trailer).map_err(|err| io_error(path, &err))?;
+        file.read_exact_at(&mut trailer, trailer_at)
+            .map_err(|err| io_error(path, &err))?;
         if &trailer[44..] != MAGIC || short_hash(&trailer[..40])[..4] != trailer[40..44] {
             return Err(damaged(format!(
                 "its trailer at byte {trailer_at} does not check"
@@ -323,7 +326,8 @@ impl Run {
             )));
         }
         let mut stored_bytes = vec![0; stored as usize];
-        read_at(&mut file, directory_at, &mut stored_bytes).map_err(|err| io_error(path, &err))?;
+        file.read_exact_at(&mut stored_bytes, directory_at)
+            .map_err(|err| io_error(path, &err))?;
         if short_hash(&stored_bytes)[..] != *hash {
             return Err(damaged(format!(
                 "its directory at byte {directory_at} does not check"
@@ -341,7 +345,7 @@ impl Run {
             .max(16);
         Ok(Self {
             path: path.to_owned(),
-            file: Mutex::new(file),
+            file,
             blocks,
             entries,
             cache: Mutex::new(LruCache::new(NonZeroUsize::MIN.saturating_add(slots - 1))),
@@ -371,12 +375,10 @@ impl Run {
             ))
         };
         let mut stored = vec![0; at.stored as usize];
-        read_at(
-            &mut self.file.lock().unwrap_or_else(PoisonError::into_inner),
-            at.offset,
-            &mut stored,
-        )
-        .map_err(|err| io_error(&self.path, &err))?;
+        // Positional reads, as the packs are read: no lock on the file.
+        self.file
+            .read_exact_at(&mut stored, at.offset)
+            .map_err(|err| io_error(&self.path, &err))?;
         if short_hash(&stored) != at.hash {
             return Err(damaged("does not check"));
         }
@@ -492,11 +494,6 @@ impl Iterator for RunScan<'_> {
             }
         }
     }
-}
-
-fn read_at(file: &mut File, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
-    file.seek(SeekFrom::Start(offset))?;
-    file.read_exact(buf)
 }
 
 fn parse_directory(directory: &[u8], directory_at: u64) -> Option<Vec<BlockRef>> {
