@@ -99,12 +99,18 @@ fn transport_reason(err: &(dyn std::error::Error + 'static)) -> String {
     let lower = text.to_ascii_lowercase();
     if text.contains("frame") || text.contains("h2") || text.contains("HTTP/2") {
         "it does not speak gRPC (HTTP/2); is that the address `newsarc serve` printed?".into()
-    } else if ["broken pipe", "connection closed", "connection reset"]
-        .iter()
-        .any(|closed| lower.contains(closed))
+    } else if [
+        "broken pipe",
+        "connection closed",
+        "connection reset",
+        "connection was not ready",
+    ]
+    .iter()
+    .any(|closed| lower.contains(closed))
     {
         // What a server that is not HTTP/2 does to an HTTP/2 client, unless
-        // it answers first.
+        // it answers first. hyper says "not ready" when the close comes
+        // before the HTTP/2 handshake has finished.
         "it closed the connection without speaking gRPC (HTTP/2); is that the address `newsarc serve` printed?".into()
     } else {
         text
@@ -382,5 +388,26 @@ mod tests {
         );
         assert!(server_url("ftp://x:1").is_err());
         assert!(server_url("").is_err());
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    struct Cause(&'static str);
+
+    #[test]
+    fn a_connection_closed_before_or_during_the_handshake_reads_as_no_grpc_server() {
+        for cause in [
+            "connection reset by peer",
+            "Broken pipe",
+            "connection closed before message completed",
+            "connection was not ready",
+        ] {
+            let reason = transport_reason(&Cause(cause));
+            assert!(reason.contains("gRPC (HTTP/2)"), "{cause}: {reason}");
+        }
+        assert_eq!(
+            transport_reason(&Cause("Connection refused")),
+            "Connection refused"
+        );
     }
 }
