@@ -1,10 +1,13 @@
 //! Any bytes as the frames of a pack file (after a sound file header): the
 //! scanner yields frames, damage or a tail — never a panic, never a frame
-//! whose payload does not check — and accounts for every byte.
+//! whose payload does not check — and accounts for every byte; a document
+//! block's directory reads or is refused, and every member it names lies
+//! within the block's content.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use newsarc_pack::{FILE_HEADER_LEN, PackSet, Scanned, pack_file_name};
+use newsarc_pack::block::Directory;
+use newsarc_pack::{FILE_HEADER_LEN, Kind, PackSet, Scanned, pack_file_name};
 
 fuzz_target!(|bytes: &[u8]| {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -19,6 +22,14 @@ fuzz_target!(|bytes: &[u8]| {
         covered += match step.expect("reading a local file") {
             Scanned::Frame(frame) => {
                 assert!(frame.header.checks(&frame.payload));
+                if frame.header.kind == Kind::DocumentBlock
+                    && let Ok((directory, _)) =
+                        Directory::split(&frame.payload, frame.header.content_len)
+                {
+                    for (_, range) in directory.ranges() {
+                        assert!(range.end <= frame.header.content_len as usize);
+                    }
+                }
                 frame.header.frame_len()
             }
             Scanned::DamagedPayload { header, .. } => header.frame_len(),

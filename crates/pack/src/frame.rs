@@ -29,6 +29,10 @@ pub enum Kind {
     /// A batch of records, each a length (u32 BE) and its CBOR bytes;
     /// `content` is the BLAKE3 of the batch.
     Records,
+    /// Several documents compressed together ([`crate::block`]): a
+    /// directory of their digests and lengths, then one zstd frame of their
+    /// bytes one after the other; `content` is the BLAKE3 of those bytes.
+    DocumentBlock,
 }
 
 impl Kind {
@@ -37,6 +41,7 @@ impl Kind {
             Self::Document => 1,
             Self::Dictionary => 2,
             Self::Records => 3,
+            Self::DocumentBlock => 4,
         }
     }
 
@@ -45,6 +50,7 @@ impl Kind {
             1 => Some(Self::Document),
             2 => Some(Self::Dictionary),
             3 => Some(Self::Records),
+            4 => Some(Self::DocumentBlock),
             _ => None,
         }
     }
@@ -55,6 +61,7 @@ impl Kind {
             Self::Document => "document",
             Self::Dictionary => "dictionary",
             Self::Records => "records",
+            Self::DocumentBlock => "document block",
         }
     }
 }
