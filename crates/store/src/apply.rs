@@ -73,8 +73,9 @@ impl<'o, 'e> Indexer<'o, 'e> {
         Ok(())
     }
 
-    /// A document (or dictionary) frame at `location`: where its content
-    /// is, and, for a document, its bytes in the total.
+    /// A document (or dictionary) in the frame at `location` (its own, or
+    /// member `member` of a document block): where its content is, and, for
+    /// a document, its bytes in the total.
     pub(crate) fn document(
         &mut self,
         digest: &Digest,
@@ -82,6 +83,7 @@ impl<'o, 'e> Indexer<'o, 'e> {
         size: u64,
         depth: u8,
         is_document: bool,
+        member: Option<u32>,
     ) -> Result<(), StoreError> {
         let key = keys::document(digest);
         if self.overlay.get(&key)?.is_some() {
@@ -92,6 +94,7 @@ impl<'o, 'e> Indexer<'o, 'e> {
             offset: location.offset,
             size,
             depth,
+            member,
         };
         self.overlay.put(key, index::encode(&value)?);
         if is_document {

@@ -1,6 +1,7 @@
 //! How documents are compressed (store format 2): zstd; a later revision
 //! as a delta against a neighbour (its bytes as zstd's raw-content prefix,
-//! "patch-from"); a first revision with its outlet's trained dictionary once
+//! "patch-from"); the documents a commit stores on their own together in
+//! document blocks, or, one alone, with its outlet's trained dictionary once
 //! the outlet has one. Every frame says which, and names the dictionary or
 //! base by digest.
 
@@ -18,6 +19,12 @@ pub const ZSTD_LEVEL: i32 = 6;
 /// After this many deltas in a row the next document is stored on its own,
 /// so reading any document decodes at most this many frames.
 pub const MAX_DELTA_DEPTH: u8 = 16;
+
+/// A commit's documents stored on their own are compressed together in
+/// blocks of about this many bytes: together they compress 15 % smaller
+/// than each with its outlet's dictionary (`docs/PERFORMANCE.md`), and
+/// reading one decodes at most this much.
+pub const BLOCK_BYTES: usize = 1024 * 1024;
 
 /// The largest dictionary trained for an outlet: an outlet's boilerplate
 /// fits, and a small outlet does not pay for a big one.

@@ -10,7 +10,7 @@ use crate::{StoreError, keys};
 
 /// The index layout this build writes. An index of another version is
 /// rebuilt from the packs when the store is opened, never misread.
-pub(crate) const INDEX_VERSION: u32 = 2;
+pub(crate) const INDEX_VERSION: u32 = 3;
 
 /// Where a record is: the batch frame that holds it and its place there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -126,7 +126,8 @@ pub(crate) struct LogValue {
     pub id: Digest,
 }
 
-/// `B`: where a document's (or dictionary's) frame is.
+/// `B`: where a document's (or dictionary's) frame is: a frame of its own,
+/// or a document block and the document's place in its directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct DocumentValue {
     pub pack: u32,
@@ -135,6 +136,9 @@ pub(crate) struct DocumentValue {
     pub size: u64,
     /// Deltas down to a frame decoded on its own.
     pub depth: u8,
+    /// Its index in the directory of the document block at `pack`/`offset`;
+    /// `None` when the frame there is the document's own.
+    pub member: Option<u32>,
 }
 
 impl DocumentValue {

@@ -29,6 +29,7 @@
 //! ```
 
 mod apply;
+mod blocks;
 mod documents;
 mod engine;
 mod error;

@@ -423,7 +423,15 @@ impl Store {
                     reason: "its delta chain is longer than any newsarc writes".into(),
                 });
             }
-            let frame = self.document_frame(&next)?;
+            let value = self.document_value(&next)?;
+            if let Some(index) = value.member {
+                let block = self.blocks.block(&self.packs, value.location(), &next)?;
+                let bytes = Arc::new(block.member(index, &next)?.to_vec());
+                cache.put(next, Arc::clone(&bytes));
+                base = Some(bytes);
+                break;
+            }
+            let frame = self.frame_of(&next, &value)?;
             let reference = frame.header.reference;
             let is_delta = frame.header.codec == Codec::ZstdDelta;
             chain.push(frame);
@@ -494,11 +502,15 @@ impl Store {
         Ok(content)
     }
 
-    /// The frame holding the document (or dictionary) `digest`.
-    pub(crate) fn document_frame(&self, digest: &Digest) -> Result<Frame, StoreError> {
-        let value: DocumentValue = self
-            .get(&keys::document(digest), "document")?
-            .ok_or(StoreError::MissingBlob { digest: *digest })?;
+    /// Where the document (or dictionary) `digest` is stored.
+    fn document_value(&self, digest: &Digest) -> Result<DocumentValue, StoreError> {
+        self.get(&keys::document(digest), "document")?
+            .ok_or(StoreError::MissingBlob { digest: *digest })
+    }
+
+    /// The frame holding the document (or dictionary) `digest` on its own,
+    /// at `value`.
+    fn frame_of(&self, digest: &Digest, value: &DocumentValue) -> Result<Frame, StoreError> {
         let frame = self.packs.read(value.location()).map_err(|err| match err {
             newsarc_pack::PackError::Damaged { reason, .. } => StoreError::CorruptBlob {
                 digest: *digest,

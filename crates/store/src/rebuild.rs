@@ -4,6 +4,7 @@
 //! packs but not in the index), by `repair --rebuild-index`, and for stores
 //! on read-only media.
 
+use newsarc_pack::block::Directory;
 use newsarc_pack::{Codec, Frame, Kind, Location, Scanned};
 
 use crate::apply::{Indexer, RecordSource};
@@ -157,6 +158,33 @@ impl Store {
         let mut indexer = Indexer::new(&mut overlay)?;
         for frame in documents {
             let header = &frame.header;
+            if header.kind == Kind::DocumentBlock {
+                match Directory::split(&frame.payload, header.content_len) {
+                    Ok((directory, _)) => {
+                        for (index, member) in directory.members.iter().enumerate() {
+                            indexer.document(
+                                &member.digest,
+                                frame.location,
+                                u64::from(member.len),
+                                0,
+                                true,
+                                Some(index as u32),
+                            )?;
+                        }
+                    }
+                    Err(err) if past_damage => replayed.lost.push(Lost::Frame {
+                        location: frame.location,
+                        what: format!("{} {} ({err})", header.kind.as_str(), header.content),
+                    }),
+                    Err(err) => {
+                        return Err(StoreError::CorruptFrame {
+                            location: frame.location.to_string(),
+                            reason: format!("its directory does not read: {err}"),
+                        });
+                    }
+                }
+                continue;
+            }
             let depth = match (header.codec, header.reference) {
                 (Codec::ZstdDelta, Some(base)) => {
                     let key = keys::document(&base);
@@ -175,6 +203,7 @@ impl Store {
                 u64::from(header.content_len),
                 depth,
                 header.kind == Kind::Document,
+                None,
             )?;
         }
         let content = match batch_content(batch) {

@@ -10,6 +10,7 @@ use newsarc_model::Digest;
 use newsarc_pack::{PackSet, PackWriter};
 use zstd::dict::{DecoderDictionary, EncoderDictionary};
 
+use crate::blocks::BlockCache;
 use crate::engine::{EngineError, KvEngine, LayeredEngine, MemoryEngine};
 use crate::index::{self, INDEX_VERSION, IndexState};
 use crate::index_layers::{self, Live};
@@ -77,6 +78,8 @@ pub struct Store {
     /// One writer at a time keeps every history a single chain.
     pub(crate) writer: Mutex<Writer>,
     pub(crate) batches: BatchCache,
+    /// Recently read document blocks, decoded.
+    pub(crate) blocks: BlockCache,
     pub(crate) decoders: Mutex<HashMap<Digest, Arc<DecoderDictionary<'static>>>>,
     pub(crate) witness: Witness,
     pub(crate) read_only: bool,
@@ -170,6 +173,7 @@ impl Store {
                 encoders: HashMap::new(),
             }),
             batches: BatchCache::default(),
+            blocks: BlockCache::default(),
             decoders: Mutex::default(),
             witness,
             read_only,

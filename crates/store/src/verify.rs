@@ -5,20 +5,23 @@
 //! they are found; memory holds per-article state only.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use newsarc_model::record::{
     DictionaryRecord, EventKind, EventRecord, ObservationRecord, RevisionRecord,
 };
 use newsarc_model::{ArticleKey, Digest, Millis, RevisionId};
+use newsarc_pack::block::Directory;
 use newsarc_pack::{Frame, Kind, Location, Scanned};
 
+use crate::blocks;
 use crate::engine::KvEngine;
 use crate::index::{
     self, ArticleValue, AttemptValue, DocumentValue, EventLocator, EventValue, HistoryValue,
     LogValue, ObservationValue, RecordRef, RevisionValue,
 };
-use crate::read::document_cache;
+use crate::read::{DocumentCache, document_cache};
 use crate::records::{StoredRecord, batch_content, split_batch};
 use crate::store::Store;
 use crate::{StoreError, keys};
@@ -132,11 +135,19 @@ const FRAMES_PER_HANDOFF: usize = 32;
 type DecodedBatch = Result<Vec<(Vec<u8>, Result<StoredRecord, String>)>, String>;
 
 /// A scanned frame as the walk takes it: a batch decoded, and no payload
-/// kept (the walk needs headers), except a document's when `keep_documents`
-/// (`--deep` rebuilds it next).
+/// kept (the walk needs headers) but a document block's directory, except a
+/// document's or block's whole when `keep_documents` (`--deep` rebuilds it
+/// next).
 fn decoded_ahead(step: Scanned, keep_documents: bool) -> (Scanned, Option<DecodedBatch>) {
     match step {
-        Scanned::Frame(frame) if keep_documents && frame.header.kind == Kind::Document => {
+        Scanned::Frame(frame)
+            if keep_documents
+                && matches!(frame.header.kind, Kind::Document | Kind::DocumentBlock) =>
+        {
+            (Scanned::Frame(frame), None)
+        }
+        Scanned::Frame(mut frame) if frame.header.kind == Kind::DocumentBlock => {
+            keep_directory(&mut frame);
             (Scanned::Frame(frame), None)
         }
         Scanned::Frame(mut frame) => {
@@ -155,6 +166,47 @@ fn decoded_ahead(step: Scanned, keep_documents: bool) -> (Scanned, Option<Decode
             (Scanned::Frame(frame), batch)
         }
         other => (other, None),
+    }
+}
+
+/// Drops a document block's compressed members, keeping its directory.
+fn keep_directory(frame: &mut Frame) {
+    let directory_len = Directory::len_in(&frame.payload);
+    frame.payload.truncate(directory_len);
+    frame.payload.shrink_to_fit();
+}
+
+/// Decodes a document block and checks every member against its digest,
+/// keeping them in `documents` for the deltas stored against them. A
+/// failure is the block's: its content digest names it.
+fn rebuild_block(frame: &Frame, documents: &mut DocumentCache) -> Result<(), StoreError> {
+    let block_digest = frame.header.content;
+    let corrupt = |actual: Option<Digest>, reason: String| StoreError::CorruptBlob {
+        digest: block_digest,
+        actual,
+        reason,
+    };
+    let block = blocks::decode(frame).map_err(|reason| corrupt(None, reason))?;
+    for (index, member) in block.directory.members.iter().enumerate() {
+        let bytes = block
+            .member(index as u32, &member.digest)
+            .map_err(|err| match err {
+                StoreError::CorruptBlob { actual, reason, .. } => corrupt(
+                    actual,
+                    format!("its member {index} ({}): {reason}", member.digest),
+                ),
+                other => other,
+            })?;
+        documents.put(member.digest, Arc::new(bytes.to_vec()));
+    }
+    Ok(())
+}
+
+/// A document's place for a report: its frame, and its member in a block.
+fn describe_place(location: Location, member: Option<u32>) -> String {
+    match member {
+        Some(index) => format!("{location} member {index}"),
+        None => location.to_string(),
     }
 }
 
@@ -221,6 +273,9 @@ struct Walk<'a> {
     /// Byte ranges that are no frame (a damaged header): what the index
     /// places there is lost. Few.
     damaged_ranges: Vec<(Location, u64)>,
+    /// Document blocks whose payload (so whose directory) is damaged: the
+    /// documents the index places in them are lost. Few.
+    damaged_blocks: std::collections::HashSet<Location>,
     /// Batch frames read whole: one per commit, so few.
     batches: std::collections::HashSet<Location>,
     /// Documents a read cannot reach through the index (their entry is
@@ -261,6 +316,7 @@ impl Store {
             damaged: std::collections::HashSet::new(),
             batches: std::collections::HashSet::new(),
             damaged_ranges: Vec::new(),
+            damaged_blocks: std::collections::HashSet::new(),
             unindexed: std::collections::HashSet::new(),
         };
         let scanner = self.packs.scan(None)?;
@@ -300,13 +356,21 @@ impl Store {
                     let mut documents = document_cache(DEEP_CACHED_DOCUMENTS);
                     for mut batch in read {
                         for ahead in batch.iter_mut().flatten() {
-                            if let (Scanned::Frame(frame), _, rebuilt) = ahead
-                                && frame.header.kind == Kind::Document
-                            {
-                                *rebuilt = Some(
-                                    self.decode_frame(frame.clone(), &mut documents).map(drop),
-                                );
-                                frame.payload = Vec::new();
+                            let (Scanned::Frame(frame), _, rebuilt) = ahead else {
+                                continue;
+                            };
+                            match frame.header.kind {
+                                Kind::Document => {
+                                    *rebuilt = Some(
+                                        self.decode_frame(frame.clone(), &mut documents).map(drop),
+                                    );
+                                    frame.payload = Vec::new();
+                                }
+                                Kind::DocumentBlock => {
+                                    *rebuilt = Some(rebuild_block(frame, &mut documents));
+                                    keep_directory(frame);
+                                }
+                                Kind::Dictionary | Kind::Records => {}
                             }
                         }
                         if sender.send(batch).is_err() {
@@ -395,6 +459,7 @@ impl Walk<'_> {
                 self.report.bytes += frame.header.frame_len();
                 match frame.header.kind {
                     Kind::Document | Kind::Dictionary => self.document(&frame, rebuilt)?,
+                    Kind::DocumentBlock => self.block(&frame, rebuilt)?,
                     Kind::Records => {
                         self.batches.insert(frame.location);
                         self.batch(&frame, batch)?;
@@ -408,14 +473,24 @@ impl Walk<'_> {
             }
             Scanned::DamagedPayload { header, location } => {
                 self.report.bytes += header.frame_len();
-                if header.kind != Kind::Records {
-                    // Its index entry and its bytes in the total stand:
-                    // only its payload is lost.
-                    self.damaged.insert(header.content);
-                    self.implied.add(keys::DOCUMENT);
-                    if header.kind == Kind::Document {
+                match header.kind {
+                    Kind::Document | Kind::Dictionary => {
+                        // Its index entry and its bytes in the total
+                        // stand: only its payload is lost.
+                        self.damaged.insert(header.content);
+                        self.implied.add(keys::DOCUMENT);
+                        if header.kind == Kind::Document {
+                            self.raw_bytes += u64::from(header.content_len);
+                        }
+                    }
+                    Kind::DocumentBlock => {
+                        // Its members' entries (counted when the index is)
+                        // and bytes stand; which they are is lost with its
+                        // directory.
+                        self.damaged_blocks.insert(location);
                         self.raw_bytes += u64::from(header.content_len);
                     }
+                    Kind::Records => {}
                 }
                 self.find(
                     FindingKind::CorruptFrame,
@@ -511,9 +586,73 @@ impl Walk<'_> {
                 ),
             );
         }
+        self.document_entry(
+            &digest,
+            frame.location,
+            u64::from(frame.header.content_len),
+            None,
+        )?;
+        if let Some(rebuilt) = rebuilt {
+            self.rebuilt(digest, rebuilt)?;
+        }
+        Ok(())
+    }
+
+    /// A document block: its members are documents as a frame alone is,
+    /// each indexed at its place in the block.
+    fn block(
+        &mut self,
+        frame: &Frame,
+        rebuilt: Option<Result<(), StoreError>>,
+    ) -> Result<(), StoreError> {
+        self.raw_bytes += u64::from(frame.header.content_len);
+        let directory = match Directory::split(&frame.payload, frame.header.content_len) {
+            Ok((directory, _)) => directory,
+            Err(err) => {
+                self.damaged_blocks.insert(frame.location);
+                self.find(
+                    FindingKind::CorruptFrame,
+                    frame.location,
+                    None,
+                    None,
+                    format!(
+                        "the directory of this document block ({}) does not read: {err}; the \
+                         documents it holds are lost",
+                        frame.header.content
+                    ),
+                );
+                return Ok(());
+            }
+        };
+        for (index, member) in directory.members.iter().enumerate() {
+            self.implied.add(keys::DOCUMENT);
+            self.commit_documents.insert(member.digest);
+            self.document_entry(
+                &member.digest,
+                frame.location,
+                u64::from(member.len),
+                Some(index as u32),
+            )?;
+        }
+        if let Some(rebuilt) = rebuilt {
+            self.rebuilt(frame.header.content, rebuilt)?;
+        }
+        Ok(())
+    }
+
+    /// Checks the document index places `digest` where its frame is (and
+    /// at `member` of a block).
+    fn document_entry(
+        &mut self,
+        digest: &Digest,
+        location: Location,
+        size: u64,
+        member: Option<u32>,
+    ) -> Result<(), StoreError> {
+        let digest = *digest;
         let entry = self.get::<DocumentValue>(&keys::document(&digest), "document")?;
         let indexed = entry.as_ref().is_some_and(|value| {
-            value.location() == frame.location && value.size == u64::from(frame.header.content_len)
+            value.location() == location && value.size == size && value.member == member
         });
         if !indexed {
             self.unindexed.insert(digest);
@@ -523,45 +662,53 @@ impl Walk<'_> {
             Some(value) => self.find(
                 FindingKind::DanglingIndex,
                 format!("document:{digest}"),
-                Some(frame.location.to_string()),
-                Some(value.location().to_string()),
+                Some(describe_place(location, member)),
+                Some(describe_place(value.location(), value.member)),
                 "the document index points elsewhere than its frame",
             ),
             None => self.find(
                 FindingKind::MissingIndex,
                 format!("document:{digest}"),
-                Some(frame.location.to_string()),
+                Some(describe_place(location, member)),
                 None,
                 "a frame the document index does not know",
             ),
         }
-        if let Some(rebuilt) = rebuilt {
-            match rebuilt {
-                Ok(()) => {}
-                Err(StoreError::CorruptBlob {
-                    digest: bad,
-                    actual,
-                    reason,
-                }) => self.find(
-                    FindingKind::CorruptBlob,
-                    digest,
-                    Some(digest.to_string()),
-                    actual.map(|a| a.to_string()),
-                    if bad == digest {
-                        reason
-                    } else {
-                        format!("its delta base {bad} is damaged: {reason}")
-                    },
-                ),
-                Err(StoreError::MissingBlob { digest: missing }) => self.find(
-                    FindingKind::MissingBlob,
-                    missing,
-                    None,
-                    None,
-                    format!("{digest} needs it"),
-                ),
-                Err(err) => return Err(err),
-            }
+        Ok(())
+    }
+
+    /// Reports what rebuilding the frame of `digest` (a document, or a
+    /// block's content) found.
+    fn rebuilt(
+        &mut self,
+        digest: Digest,
+        rebuilt: Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        match rebuilt {
+            Ok(()) => {}
+            Err(StoreError::CorruptBlob {
+                digest: bad,
+                actual,
+                reason,
+            }) => self.find(
+                FindingKind::CorruptBlob,
+                digest,
+                Some(digest.to_string()),
+                actual.map(|a| a.to_string()),
+                if bad == digest {
+                    reason
+                } else {
+                    format!("its delta base {bad} is damaged: {reason}")
+                },
+            ),
+            Err(StoreError::MissingBlob { digest: missing }) => self.find(
+                FindingKind::MissingBlob,
+                missing,
+                None,
+                None,
+                format!("{digest} needs it"),
+            ),
+            Err(err) => return Err(err),
         }
         Ok(())
     }
@@ -923,6 +1070,11 @@ impl Walk<'_> {
                 if prefix == keys::HISTORY {
                     self.indexed_revision(&key, &value);
                 }
+                if prefix == keys::DOCUMENT && self.in_damaged_block(&key, &value) {
+                    // A member of a block whose directory is lost: the
+                    // block implies it, unread.
+                    self.implied.add(keys::DOCUMENT);
+                }
                 if prefix == keys::URL {
                     let url = String::from_utf8_lossy(&key[1..]).into_owned();
                     if self.urls.get(&url) != Some(&Digest::of(&value)) {
@@ -969,13 +1121,22 @@ impl Walk<'_> {
         Ok(())
     }
 
+    /// True when the document index entry `key` places its document in a
+    /// block whose directory is damaged.
+    fn in_damaged_block(&self, key: &[u8], value: &[u8]) -> bool {
+        !self.damaged_blocks.is_empty()
+            && index::decode::<DocumentValue>(value, "document", key).is_ok_and(|value| {
+                value.member.is_some() && self.damaged_blocks.contains(&value.location())
+            })
+    }
+
     /// True when the document `digest` is in a damaged frame (found by its
     /// header, or placed by the index in bytes that are no frame).
     fn is_damaged(&mut self, digest: &Digest) -> bool {
         if self.damaged.contains(digest) {
             return true;
         }
-        if self.damaged_ranges.is_empty() {
+        if self.damaged_ranges.is_empty() && self.damaged_blocks.is_empty() {
             return false;
         }
         let Ok(Some(bytes)) = self.store.index.get(&keys::document(digest)) else {
@@ -986,9 +1147,10 @@ impl Walk<'_> {
             return false;
         };
         let at = value.location();
-        let lost = self.damaged_ranges.iter().any(|(start, len)| {
-            start.pack == at.pack && at.offset >= start.offset && at.offset < start.offset + len
-        });
+        let lost = self.damaged_blocks.contains(&at)
+            || self.damaged_ranges.iter().any(|(start, len)| {
+                start.pack == at.pack && at.offset >= start.offset && at.offset < start.offset + len
+            });
         if lost {
             self.damaged.insert(*digest);
         }

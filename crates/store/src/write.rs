@@ -13,6 +13,7 @@ use newsarc_model::record::{
 use newsarc_model::{
     ArticleKey, ArticleMeta, ChangeKind, Charset, Digest, Millis, RevisionId, codec,
 };
+use newsarc_pack::block::{Directory, Member};
 use newsarc_pack::{Codec, Header, Kind, Location};
 
 use crate::apply::{self, Indexer, RecordSource};
@@ -116,6 +117,20 @@ pub struct Commit<'s> {
     records: Vec<Vec<u8>>,
     /// Documents written by this commit, decoded: the bases of the next.
     documents: HashMap<Digest, Vec<u8>>,
+    /// Documents stored by this commit, in the order they came, written
+    /// when it finishes: those on their own first (together, in document
+    /// blocks), then the deltas, so that a delta's frame never comes before
+    /// its base's.
+    pending: Vec<PendingDocument>,
+}
+
+/// A document a commit writes when it finishes.
+struct PendingDocument {
+    digest: Digest,
+    /// Its outlet, whose dictionary a document alone in its frame uses.
+    outlet: String,
+    /// A delta: its base, its depth and its compressed bytes.
+    delta: Option<(Digest, u8, Vec<u8>)>,
 }
 
 /// Reads records through a commit: its own, then the store's.
@@ -153,6 +168,7 @@ impl Store {
             overlay: Overlay::new(&self.index),
             records: Vec::new(),
             documents: HashMap::new(),
+            pending: Vec::new(),
         })
     }
 }
@@ -496,6 +512,24 @@ impl<'s> Commit<'s> {
     }
 
     fn document_value(&self, digest: &Digest) -> Result<Option<DocumentValue>, StoreError> {
+        if let Some(pending) = self
+            .pending
+            .iter()
+            .find(|pending| pending.digest == *digest)
+        {
+            // Its frame is written when the commit finishes: only its
+            // depth matters until then.
+            return Ok(Some(DocumentValue {
+                pack: 0,
+                offset: 0,
+                size: self
+                    .documents
+                    .get(digest)
+                    .map_or(0, |bytes| bytes.len() as u64),
+                depth: pending.delta.as_ref().map_or(0, |(_, depth, _)| *depth),
+                member: None,
+            }));
+        }
         let key = keys::document(digest);
         self.overlay
             .get(&key)?
@@ -503,9 +537,9 @@ impl<'s> Commit<'s> {
             .transpose()
     }
 
-    /// Writes a document's frame unless the store holds it: a delta against
-    /// `base` while the chain is short enough, else on its own with the
-    /// outlet's dictionary.
+    /// Stores a document unless the store holds it: a delta against `base`
+    /// while the chain is short enough; else on its own, written when the
+    /// commit finishes, together with the commit's other such documents.
     pub(crate) fn store_document(
         &mut self,
         bytes: &[u8],
@@ -523,39 +557,148 @@ impl<'s> Commit<'s> {
                 .map(|value| (base, value.depth)),
             None => None,
         };
-        let (codec, reference, depth, payload) = match base {
+        let delta = match base {
             Some((base, depth)) => {
                 let base_bytes = self.document_bytes(&base)?;
                 let payload = documents::compress_delta(bytes, &base_bytes)?;
-                (Codec::ZstdDelta, Some(base), depth + 1, payload)
+                Some((base, depth + 1, payload))
             }
-            None => {
-                let dictionary = Indexer::new(&mut self.overlay)?
-                    .dictionary_value(outlet)?
-                    .digest;
-                match dictionary {
-                    Some(dictionary) => {
-                        let encoder = self.encoder(&dictionary)?;
-                        let payload = documents::compress(bytes, Some(&encoder))?;
-                        (Codec::ZstdDictionary, Some(dictionary), 0, payload)
-                    }
-                    None => (Codec::Zstd, None, 0, documents::compress(bytes, None)?),
-                }
+            None => None,
+        };
+        self.documents.insert(digest, bytes.to_vec());
+        self.pending.push(PendingDocument {
+            digest,
+            outlet: outlet.to_owned(),
+            delta,
+        });
+        Ok(())
+    }
+
+    /// Writes the commit's documents: those on their own, then the deltas.
+    fn write_pending(&mut self) -> Result<(), StoreError> {
+        let pending = std::mem::take(&mut self.pending);
+        let (deltas, standalone): (Vec<_>, Vec<_>) = pending
+            .into_iter()
+            .partition(|pending| pending.delta.is_some());
+        self.write_standalone(&standalone)?;
+        for pending in deltas {
+            let Some((base, depth, payload)) = pending.delta else {
+                continue;
+            };
+            let len = self.documents.get(&pending.digest).map_or(0, Vec::len);
+            let location = self.append(
+                Kind::Document,
+                Codec::ZstdDelta,
+                pending.digest,
+                len,
+                Some(base),
+                &payload,
+            )?;
+            let mut indexer = Indexer::new(&mut self.overlay)?;
+            indexer.document(&pending.digest, location, len as u64, depth, true, None)?;
+            indexer.finish()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the documents stored on their own: one alone in a frame of
+    /// its own, with its outlet's dictionary when there is one; more in
+    /// document blocks of up to [`documents::BLOCK_BYTES`] each.
+    fn write_standalone(&mut self, standalone: &[PendingDocument]) -> Result<(), StoreError> {
+        let mut group: Vec<&PendingDocument> = Vec::new();
+        let mut group_bytes = 0;
+        for pending in standalone {
+            let len = self.documents.get(&pending.digest).map_or(0, Vec::len);
+            if !group.is_empty() && group_bytes + len > documents::BLOCK_BYTES {
+                self.write_group(&group)?;
+                group.clear();
+                group_bytes = 0;
             }
+            group.push(pending);
+            group_bytes += len;
+        }
+        self.write_group(&group)
+    }
+
+    fn write_group(&mut self, group: &[&PendingDocument]) -> Result<(), StoreError> {
+        match group {
+            [] => Ok(()),
+            [alone] => self.write_alone(alone.digest, &alone.outlet),
+            group => {
+                let digests: Vec<Digest> = group.iter().map(|pending| pending.digest).collect();
+                self.write_block(&digests)
+            }
+        }
+    }
+
+    fn write_alone(&mut self, digest: Digest, outlet: &str) -> Result<(), StoreError> {
+        let bytes = self.pending_bytes(&digest)?;
+        let dictionary = Indexer::new(&mut self.overlay)?
+            .dictionary_value(outlet)?
+            .digest;
+        let (codec, payload) = match dictionary {
+            Some(dictionary) => {
+                let encoder = self.encoder(&dictionary)?;
+                (
+                    Codec::ZstdDictionary,
+                    documents::compress(&bytes, Some(&encoder))?,
+                )
+            }
+            None => (Codec::Zstd, documents::compress(&bytes, None)?),
         };
         let location = self.append(
             Kind::Document,
             codec,
             digest,
             bytes.len(),
-            reference,
+            dictionary,
             &payload,
         )?;
         let mut indexer = Indexer::new(&mut self.overlay)?;
-        indexer.document(&digest, location, bytes.len() as u64, depth, true)?;
-        indexer.finish()?;
-        self.documents.insert(digest, bytes.to_vec());
-        Ok(())
+        indexer.document(&digest, location, bytes.len() as u64, 0, true, None)?;
+        indexer.finish()
+    }
+
+    fn write_block(&mut self, group: &[Digest]) -> Result<(), StoreError> {
+        let mut members = Vec::with_capacity(group.len());
+        let mut content = Vec::new();
+        for digest in group {
+            let bytes = self.pending_bytes(digest)?;
+            members.push(Member {
+                digest: *digest,
+                len: bytes.len() as u32,
+            });
+            content.extend_from_slice(&bytes);
+        }
+        let directory = Directory { members };
+        let mut payload = directory.encode();
+        payload.extend_from_slice(&documents::compress(&content, None)?);
+        let location = self.append(
+            Kind::DocumentBlock,
+            Codec::Zstd,
+            Digest::of(&content),
+            content.len(),
+            None,
+            &payload,
+        )?;
+        let mut indexer = Indexer::new(&mut self.overlay)?;
+        for (index, member) in directory.members.iter().enumerate() {
+            indexer.document(
+                &member.digest,
+                location,
+                u64::from(member.len),
+                0,
+                true,
+                Some(index as u32),
+            )?;
+        }
+        indexer.finish()
+    }
+
+    fn pending_bytes(&self, digest: &Digest) -> Result<Vec<u8>, StoreError> {
+        self.documents.get(digest).cloned().ok_or_else(|| {
+            StoreError::Internal(format!("document {digest} was to be written and is gone"))
+        })
     }
 
     fn append(
@@ -645,7 +788,7 @@ impl<'s> Commit<'s> {
                 &payload,
             )?;
             let mut indexer = Indexer::new(&mut self.overlay)?;
-            indexer.document(&digest, location, dictionary.len() as u64, 0, false)?;
+            indexer.document(&digest, location, dictionary.len() as u64, 0, false, None)?;
             indexer.finish()?;
             self.documents.insert(digest, dictionary);
         }
@@ -671,6 +814,7 @@ impl<'s> Commit<'s> {
             // Documents are only ever written with a record that names them.
             return Ok(());
         }
+        self.write_pending()?;
         let content = crate::records::encode_batch(&self.records);
         let (header, payload) = crate::records::batch_frame(&content)?;
         let packs = self

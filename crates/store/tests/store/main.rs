@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod backend;
+mod blocks;
 mod compaction;
 mod damage;
 mod repair;
