@@ -1,6 +1,8 @@
 //! Document blocks read back: a block decoded once serves every member
-//! read after it, so reading a commit's documents in turn (an export, a
-//! diff of neighbours) decompresses each block once.
+//! read after it. A later revision is stored against its article's newest,
+//! usually a first revision of a recent commit, so the writer (reading its
+//! bases), `verify --deep` and readers of neighbouring revisions find the
+//! blocks they need among the recently decoded ones.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,9 +14,10 @@ use newsarc_pack::{Frame, Kind, Location, PackSet};
 use crate::StoreError;
 use crate::documents;
 
-/// How many decoded blocks the cache keeps: reads go through a block's
-/// members in turn, seldom back and forth between many blocks.
-const CACHED_BLOCKS: usize = 4;
+/// How much decoded content the cache keeps: decoding a block for one
+/// member costs about a hundred times decoding that member alone, so the
+/// blocks of the last few dozen commits' first revisions stay decoded.
+const CACHED_BLOCK_BYTES: usize = 32 * 1024 * 1024;
 
 /// A document block's directory and content, decoded.
 pub(crate) struct DecodedBlock {
@@ -72,10 +75,31 @@ pub(crate) fn decode(frame: &Frame) -> Result<DecodedBlock, String> {
     Ok(DecodedBlock { directory, content })
 }
 
-/// Recently read blocks, decoded.
+/// Recently read blocks, decoded, the oldest dropped first.
 #[derive(Default)]
 pub(crate) struct BlockCache {
-    blocks: Mutex<VecDeque<(Location, Arc<DecodedBlock>)>>,
+    blocks: Mutex<Cached>,
+}
+
+#[derive(Default)]
+struct Cached {
+    blocks: VecDeque<(Location, Arc<DecodedBlock>)>,
+    bytes: usize,
+}
+
+impl Cached {
+    fn insert(&mut self, at: Location, block: Arc<DecodedBlock>) {
+        if self.blocks.iter().any(|(location, _)| *location == at) {
+            return;
+        }
+        self.bytes += block.content.len();
+        self.blocks.push_back((at, block));
+        while self.bytes > CACHED_BLOCK_BYTES
+            && let Some((_, oldest)) = self.blocks.pop_front()
+        {
+            self.bytes -= oldest.content.len();
+        }
+    }
 }
 
 impl BlockCache {
@@ -86,11 +110,11 @@ impl BlockCache {
         at: Location,
         digest: &Digest,
     ) -> Result<Arc<DecodedBlock>, StoreError> {
-        let mut blocks = self.blocks.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, block)) = blocks.iter().find(|(location, _)| *location == at) {
+        let cached = self.blocks.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, block)) = cached.blocks.iter().find(|(location, _)| *location == at) {
             return Ok(Arc::clone(block));
         }
-        drop(blocks);
+        drop(cached);
         let lost = |reason: String| StoreError::CorruptBlob {
             digest: *digest,
             actual: None,
@@ -101,11 +125,15 @@ impl BlockCache {
             other => other.into(),
         })?;
         let block = Arc::new(decode(&frame).map_err(lost)?);
-        blocks = self.blocks.lock().unwrap_or_else(PoisonError::into_inner);
-        if blocks.len() == CACHED_BLOCKS {
-            blocks.pop_front();
-        }
-        blocks.push_back((at, Arc::clone(&block)));
+        self.insert(at, Arc::clone(&block));
         Ok(block)
+    }
+
+    /// Keeps a block decoded elsewhere (`verify --deep` decodes them all).
+    pub(crate) fn insert(&self, at: Location, block: Arc<DecodedBlock>) {
+        self.blocks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(at, block);
     }
 }

@@ -177,9 +177,14 @@ fn keep_directory(frame: &mut Frame) {
 }
 
 /// Decodes a document block and checks every member against its digest,
-/// keeping them in `documents` for the deltas stored against them. A
-/// failure is the block's: its content digest names it.
-fn rebuild_block(frame: &Frame, documents: &mut DocumentCache) -> Result<(), StoreError> {
+/// keeping them in `documents`, and the block in the store's cache, for
+/// the deltas stored against them. A failure is the block's: its content
+/// digest names it.
+fn rebuild_block(
+    store: &Store,
+    frame: &Frame,
+    documents: &mut DocumentCache,
+) -> Result<(), StoreError> {
     let block_digest = frame.header.content;
     let corrupt = |actual: Option<Digest>, reason: String| StoreError::CorruptBlob {
         digest: block_digest,
@@ -199,6 +204,7 @@ fn rebuild_block(frame: &Frame, documents: &mut DocumentCache) -> Result<(), Sto
             })?;
         documents.put(member.digest, Arc::new(bytes.to_vec()));
     }
+    store.blocks.insert(frame.location, Arc::new(block));
     Ok(())
 }
 
@@ -367,7 +373,7 @@ impl Store {
                                     frame.payload = Vec::new();
                                 }
                                 Kind::DocumentBlock => {
-                                    *rebuilt = Some(rebuild_block(frame, &mut documents));
+                                    *rebuilt = Some(rebuild_block(self, frame, &mut documents));
                                     keep_directory(frame);
                                 }
                                 Kind::Dictionary | Kind::Records => {}
