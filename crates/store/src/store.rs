@@ -284,9 +284,67 @@ mod tests {
     use newsarc_model::{ArticleKey, ArticleMeta, Digest, Millis};
 
     use super::{Store, StoreConfig};
-    use crate::Fetch;
-    use crate::engine::{LayeredEngine, MemoryEngine};
+    use crate::engine::{KvEngine, LayeredEngine, MemoryEngine, WriteBatch};
+    use crate::index::{self, DocumentValue, IndexState};
     use crate::index_layers::Live;
+    use crate::{Fetch, keys};
+
+    fn fetch(article: &str, body: &'static [u8]) -> Fetch<'static> {
+        Fetch {
+            article: ArticleKey::new(article).unwrap(),
+            bytes: body,
+            fetched_at: Millis::from_millis(1),
+            source: format!("{article}.html"),
+            canonical_url: format!("https://{article}"),
+            meta: ArticleMeta::default(),
+            text_digest: Digest::of(body),
+            http: None,
+            charset: None,
+        }
+    }
+
+    /// An index of layout 2 has no `member` in its document entries: read
+    /// as layout 3, a block's members would be taken for frames of their
+    /// own. It is rebuilt from the packs when the store opens.
+    #[test]
+    fn an_index_of_an_older_layout_is_rebuilt_never_misread() {
+        let dir = tempfile::tempdir().unwrap();
+        let bodies: [&'static [u8]; 2] = [b"<p>first article</p>", b"<p>second article</p>"];
+        {
+            let store = Store::open(dir.path(), &StoreConfig::default()).unwrap();
+            let mut commit = store.begin().unwrap();
+            commit
+                .add_fetch(&fetch("example.org/a", bodies[0]))
+                .unwrap();
+            commit
+                .add_fetch(&fetch("example.org/b", bodies[1]))
+                .unwrap();
+            commit.finish().unwrap();
+            // What layout 2 wrote: the same entries without `member`.
+            let mut batch = WriteBatch::default();
+            for body in bodies {
+                let key = keys::document(&Digest::of(body));
+                let mut value: DocumentValue =
+                    index::decode(&store.index.get(&key).unwrap().unwrap(), "document", &key)
+                        .unwrap();
+                assert!(value.member.is_some(), "both share a block");
+                value.member = None;
+                batch.put(key, index::encode(&value).unwrap());
+            }
+            let state = IndexState {
+                version: 2,
+                ..store.index_state().unwrap().unwrap()
+            };
+            batch.put(keys::INDEXED.to_vec(), index::encode(&state).unwrap());
+            store.index.apply(batch).unwrap();
+            store.index.flush().unwrap();
+        }
+        let store = Store::open(dir.path(), &StoreConfig::default()).unwrap();
+        assert_eq!(store.index_state().unwrap().unwrap().version, 3);
+        for body in bodies {
+            assert_eq!(store.blob(&Digest::of(body)).unwrap(), body);
+        }
+    }
 
     /// On read-only media sled cannot open its files: the store reads
     /// through an index made in memory from the packs, and writes nothing.
@@ -297,19 +355,7 @@ mod tests {
         {
             let store = Store::open(dir.path(), &StoreConfig::default()).unwrap();
             let mut commit = store.begin().unwrap();
-            commit
-                .add_fetch(&Fetch {
-                    article: ArticleKey::new("example.org/a").unwrap(),
-                    bytes: body,
-                    fetched_at: Millis::from_millis(1),
-                    source: "a.html".into(),
-                    canonical_url: "https://example.org/a".into(),
-                    meta: ArticleMeta::default(),
-                    text_digest: Digest::of(body),
-                    http: None,
-                    charset: None,
-                })
-                .unwrap();
+            commit.add_fetch(&fetch("example.org/a", body)).unwrap();
             commit.finish().unwrap();
         }
         let before = crate::layout::directory_bytes(dir.path()).unwrap();
