@@ -117,20 +117,22 @@ pub struct Commit<'s> {
     records: Vec<Vec<u8>>,
     /// Documents written by this commit, decoded: the bases of the next.
     documents: HashMap<Digest, Vec<u8>>,
-    /// Documents stored by this commit, in the order they came, written
-    /// when it finishes: those on their own first (together, in document
-    /// blocks), then the deltas, so that a delta's frame never comes before
-    /// its base's.
-    pending: Vec<PendingDocument>,
+    /// Documents this commit stores on their own, with their outlets
+    /// (whose dictionary a document alone in its frame uses): written when
+    /// it finishes, together in document blocks.
+    alone: Vec<(Digest, String)>,
+    /// Deltas this commit stores, written after the documents on their
+    /// own, so that a delta's frame never comes before its base's.
+    deltas: Vec<PendingDelta>,
 }
 
-/// A document a commit writes when it finishes.
-struct PendingDocument {
+/// A delta a commit writes when it finishes.
+struct PendingDelta {
     digest: Digest,
-    /// Its outlet, whose dictionary a document alone in its frame uses.
-    outlet: String,
-    /// A delta: its base, its depth and its compressed bytes.
-    delta: Option<(Digest, u8, Vec<u8>)>,
+    base: Digest,
+    depth: u8,
+    /// Its compressed bytes.
+    payload: Vec<u8>,
 }
 
 /// Reads records through a commit: its own, then the store's.
@@ -168,7 +170,8 @@ impl Store {
             overlay: Overlay::new(&self.index),
             records: Vec::new(),
             documents: HashMap::new(),
-            pending: Vec::new(),
+            alone: Vec::new(),
+            deltas: Vec::new(),
         })
     }
 }
@@ -511,30 +514,21 @@ impl<'s> Commit<'s> {
         }
     }
 
-    fn document_value(&self, digest: &Digest) -> Result<Option<DocumentValue>, StoreError> {
-        if let Some(pending) = self
-            .pending
-            .iter()
-            .find(|pending| pending.digest == *digest)
-        {
-            // Its frame is written when the commit finishes: only its
-            // depth matters until then.
-            return Ok(Some(DocumentValue {
-                pack: 0,
-                offset: 0,
-                size: self
-                    .documents
-                    .get(digest)
-                    .map_or(0, |bytes| bytes.len() as u64),
-                depth: pending.delta.as_ref().map_or(0, |(_, depth, _)| *depth),
-                member: None,
-            }));
+    /// The delta depth of a document the store or this commit holds; `None`
+    /// when neither does.
+    fn document_depth(&self, digest: &Digest) -> Result<Option<u8>, StoreError> {
+        if self.alone.iter().any(|(alone, _)| alone == digest) {
+            return Ok(Some(0));
+        }
+        if let Some(delta) = self.deltas.iter().find(|delta| delta.digest == *digest) {
+            return Ok(Some(delta.depth));
         }
         let key = keys::document(digest);
         self.overlay
             .get(&key)?
-            .map(|bytes| index::decode(&bytes, "document", &key))
+            .map(|bytes| index::decode::<DocumentValue>(&bytes, "document", &key))
             .transpose()
+            .map(|value| value.map(|value| value.depth))
     }
 
     /// Stores a document unless the store holds it: a delta against `base`
@@ -547,55 +541,48 @@ impl<'s> Commit<'s> {
         base: Option<Digest>,
         outlet: &str,
     ) -> Result<(), StoreError> {
-        if self.document_value(&digest)?.is_some() {
+        if self.document_depth(&digest)?.is_some() {
             return Ok(());
         }
         let base = match base {
             Some(base) => self
-                .document_value(&base)?
-                .filter(|value| value.depth < MAX_DELTA_DEPTH)
-                .map(|value| (base, value.depth)),
+                .document_depth(&base)?
+                .filter(|depth| *depth < MAX_DELTA_DEPTH)
+                .map(|depth| (base, depth)),
             None => None,
         };
-        let delta = match base {
+        match base {
             Some((base, depth)) => {
                 let base_bytes = self.document_bytes(&base)?;
-                let payload = documents::compress_delta(bytes, &base_bytes)?;
-                Some((base, depth + 1, payload))
+                self.deltas.push(PendingDelta {
+                    digest,
+                    base,
+                    depth: depth + 1,
+                    payload: documents::compress_delta(bytes, &base_bytes)?,
+                });
             }
-            None => None,
-        };
+            None => self.alone.push((digest, outlet.to_owned())),
+        }
         self.documents.insert(digest, bytes.to_vec());
-        self.pending.push(PendingDocument {
-            digest,
-            outlet: outlet.to_owned(),
-            delta,
-        });
         Ok(())
     }
 
     /// Writes the commit's documents: those on their own, then the deltas.
     fn write_pending(&mut self) -> Result<(), StoreError> {
-        let pending = std::mem::take(&mut self.pending);
-        let (deltas, standalone): (Vec<_>, Vec<_>) = pending
-            .into_iter()
-            .partition(|pending| pending.delta.is_some());
-        self.write_standalone(&standalone)?;
-        for pending in deltas {
-            let Some((base, depth, payload)) = pending.delta else {
-                continue;
-            };
-            let len = self.documents.get(&pending.digest).map_or(0, Vec::len);
+        let alone = std::mem::take(&mut self.alone);
+        self.write_standalone(&alone)?;
+        for delta in std::mem::take(&mut self.deltas) {
+            let len = self.documents.get(&delta.digest).map_or(0, Vec::len);
             let location = self.append(
                 Kind::Document,
                 Codec::ZstdDelta,
-                pending.digest,
+                delta.digest,
                 len,
-                Some(base),
-                &payload,
+                Some(delta.base),
+                &delta.payload,
             )?;
             let mut indexer = Indexer::new(&mut self.overlay)?;
-            indexer.document(&pending.digest, location, len as u64, depth, true, None)?;
+            indexer.document(&delta.digest, location, len as u64, delta.depth, true, None)?;
             indexer.finish()?;
         }
         Ok(())
@@ -604,11 +591,11 @@ impl<'s> Commit<'s> {
     /// Writes the documents stored on their own: one alone in a frame of
     /// its own, with its outlet's dictionary when there is one; more in
     /// document blocks of up to [`documents::BLOCK_BYTES`] each.
-    fn write_standalone(&mut self, standalone: &[PendingDocument]) -> Result<(), StoreError> {
-        let mut group: Vec<&PendingDocument> = Vec::new();
+    fn write_standalone(&mut self, standalone: &[(Digest, String)]) -> Result<(), StoreError> {
+        let mut group: Vec<&(Digest, String)> = Vec::new();
         let mut group_bytes = 0;
         for pending in standalone {
-            let len = self.documents.get(&pending.digest).map_or(0, Vec::len);
+            let len = self.documents.get(&pending.0).map_or(0, Vec::len);
             if !group.is_empty() && group_bytes + len > documents::BLOCK_BYTES {
                 self.write_group(&group)?;
                 group.clear();
@@ -620,12 +607,12 @@ impl<'s> Commit<'s> {
         self.write_group(&group)
     }
 
-    fn write_group(&mut self, group: &[&PendingDocument]) -> Result<(), StoreError> {
+    fn write_group(&mut self, group: &[&(Digest, String)]) -> Result<(), StoreError> {
         match group {
             [] => Ok(()),
-            [alone] => self.write_alone(alone.digest, &alone.outlet),
+            [(digest, outlet)] => self.write_alone(*digest, outlet),
             group => {
-                let digests: Vec<Digest> = group.iter().map(|pending| pending.digest).collect();
+                let digests: Vec<Digest> = group.iter().map(|(digest, _)| *digest).collect();
                 self.write_block(&digests)
             }
         }
@@ -777,7 +764,7 @@ impl<'s> Commit<'s> {
             StoreError::Internal(format!("zstd could not train a dictionary: {err}"))
         })?;
         let digest = Digest::of(&dictionary);
-        if self.document_value(&digest)?.is_none() {
+        if self.document_depth(&digest)?.is_none() {
             let payload = documents::compress(&dictionary, None)?;
             let location = self.append(
                 Kind::Dictionary,
