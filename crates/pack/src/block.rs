@@ -122,15 +122,6 @@ impl Directory {
         let member = self.members.get(index)?;
         Some(start..start + member.len as usize)
     }
-
-    /// Every member with where its bytes are in the block's content.
-    pub fn ranges(&self) -> impl Iterator<Item = (&Member, Range<usize>)> {
-        self.members.iter().scan(0usize, |start, member| {
-            let range = *start..*start + member.len as usize;
-            *start = range.end;
-            Some((member, range))
-        })
-    }
 }
 
 #[cfg(test)]
@@ -168,8 +159,6 @@ mod tests {
         assert_eq!(read.range(0), Some(0..3));
         assert_eq!(read.range(1), Some(3..8));
         assert_eq!(read.range(2), None);
-        let ranges: Vec<_> = read.ranges().map(|(_, range)| range).collect();
-        assert_eq!(ranges, vec![0..3, 3..8]);
     }
 
     #[test]
