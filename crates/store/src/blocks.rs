@@ -15,8 +15,9 @@ use crate::StoreError;
 use crate::documents;
 
 /// How much decoded content the cache keeps: decoding a block for one
-/// member costs about a hundred times decoding that member alone, so the
-/// blocks of the last few dozen commits' first revisions stay decoded.
+/// member decodes about a hundred members' bytes (`docs/PERFORMANCE.md`),
+/// so the blocks of the last few dozen commits' first revisions stay
+/// decoded.
 const CACHED_BLOCK_BYTES: usize = 32 * 1024 * 1024;
 
 /// A document block's directory and content, decoded.
