@@ -17,7 +17,7 @@ pub const DOCUMENT_EXTENSIONS: &[&str] = &["md", "html", "htm"];
 /// Files are stored in commits of this many: one sync per commit instead of
 /// per file keeps ingest fast, and nothing is reported before the commit
 /// that makes it durable.
-pub const FILES_PER_COMMIT: usize = 256;
+pub const FILES_PER_COMMIT: usize = 1024;
 
 /// How far in the future a fetch time may lie: clocks disagree a little,
 /// but a time beyond this is a mistake (a wrong year, a wrong zone).

@@ -10,6 +10,7 @@ use newsarc_model::record::{
 use newsarc_model::{ArticleKey, Digest, RevisionId, codec};
 use newsarc_pack::Location;
 
+use crate::engine::Entry;
 use crate::index::{
     self, ArticleValue, AttemptValue, DictionaryValue, DocumentValue, EventLocator, EventValue,
     HistoryValue, LogValue, ObservationValue, RecordRef, RevisionValue,
@@ -211,26 +212,23 @@ impl<'o, 'e> Indexer<'o, 'e> {
         self.counters.revisions += 1;
         self.log(LogValue {
             event: false,
-            id: id.0,
+            record: at,
         })?;
 
         let newest_in_time = after.is_none();
         let article = match self.article(key)? {
             Some(mut article) => {
-                article.latest = id;
                 article.revisions = record.seq;
                 article.first_seen = article.first_seen.min(record.fetched_at);
                 article.last_seen = article.last_seen.max(record.fetched_at);
                 if newest_in_time {
                     article.url = record.canonical_url.clone();
-                    article.title = record.meta.title.clone();
                 }
                 article
             }
             None => {
                 self.counters.articles += 1;
                 ArticleValue {
-                    latest: id,
                     revisions: record.seq,
                     observations: 0,
                     events: 0,
@@ -238,7 +236,6 @@ impl<'o, 'e> Indexer<'o, 'e> {
                     last_seen: record.fetched_at,
                     gone_since: None,
                     url: record.canonical_url.clone(),
-                    title: record.meta.title.clone(),
                 }
             }
         };
@@ -295,7 +292,10 @@ impl<'o, 'e> Indexer<'o, 'e> {
             })?,
         );
         self.counters.events += 1;
-        self.log(LogValue { event: true, id })?;
+        self.log(LogValue {
+            event: true,
+            record: at,
+        })?;
         let mut article = self
             .article(key)?
             .ok_or_else(|| StoreError::MissingArticle { key: key.clone() })?;
@@ -333,24 +333,63 @@ impl<'o, 'e> Indexer<'o, 'e> {
     fn dictionary(&mut self, record: &DictionaryRecord) -> Result<(), StoreError> {
         let mut value = self.dictionary_value(&record.outlet)?;
         value.digest = Some(record.digest);
+        value.samples = record.samples;
         self.put_dictionary(&record.outlet, &value)
     }
 }
 
-/// An article summary as the model's record (what the facade shows).
-pub(crate) fn article_record(key: ArticleKey, value: ArticleValue) -> ArticleRecord {
-    ArticleRecord {
+/// An article summary as the model's record (what the facade shows): its
+/// title from its last history entry in time, its chain's head (revision
+/// `revisions`) from that entry too unless revisions came out of order.
+pub(crate) fn article_record(
+    index: &Overlay<'_>,
+    key: ArticleKey,
+    value: ArticleValue,
+) -> Result<ArticleRecord, StoreError> {
+    let history = |(entry, bytes): &Entry| -> Result<(u32, HistoryValue), StoreError> {
+        let seq = keys::parse_history(entry).map(|(_, seq)| seq);
+        let value = index::decode::<HistoryValue>(bytes, "history", entry)?;
+        Ok((seq.unwrap_or(0), value))
+    };
+    let prefix = keys::history_prefix(&key);
+    let newest = index
+        .last_at_or_before(&prefix, &keys::history_end(&key))?
+        .map(|entry| history(&entry))
+        .transpose()?;
+    let head = match newest {
+        Some((seq, ref entry)) if seq == value.revisions => Some(entry.id),
+        _ => index
+            .scan_prefix(&prefix)?
+            .iter()
+            .map(history)
+            .find(|entry| {
+                entry
+                    .as_ref()
+                    .map_or(true, |(seq, _)| *seq == value.revisions)
+            })
+            .transpose()?
+            .map(|(_, entry)| entry.id),
+    };
+    let latest = head.ok_or_else(|| StoreError::CorruptIndex {
+        index: "history",
+        entry: key.to_string(),
+        reason: format!(
+            "the article's revision {} has no history entry",
+            value.revisions
+        ),
+    })?;
+    Ok(ArticleRecord {
         key,
         url: value.url,
-        title: value.title,
+        title: newest.and_then(|(_, entry)| entry.title),
         first_seen: value.first_seen,
         last_seen: value.last_seen,
-        latest: value.latest,
+        latest,
         revisions: value.revisions,
         observations: value.observations,
         events: value.events,
         gone_since: value.gone_since,
-    }
+    })
 }
 
 /// A URL state's record bytes, for the index.

@@ -20,11 +20,16 @@ pub const ZSTD_LEVEL: i32 = 6;
 /// so reading any document decodes at most this many frames.
 pub const MAX_DELTA_DEPTH: u8 = 16;
 
-/// A commit's documents stored on their own are compressed together in
-/// blocks of about this many bytes: together they compress 15 % smaller
-/// than each with its outlet's dictionary (`docs/PERFORMANCE.md`), and
-/// reading one decodes at most this much.
-pub const BLOCK_BYTES: usize = 1024 * 1024;
+/// A commit's documents stored on their own are compressed together, an
+/// outlet's next to each other, in blocks of about this many bytes: a
+/// bigger block finds more of what articles repeat, and reading one
+/// document decodes at most this much (`docs/PERFORMANCE.md`).
+pub const BLOCK_BYTES: usize = 8 * 1024 * 1024;
+
+/// zstd level for document blocks: a block is compressed once per commit
+/// and holds most of a store's bytes; at level 9 zstd's window covers a
+/// whole block (`docs/PERFORMANCE.md`).
+pub const BLOCK_LEVEL: i32 = 12;
 
 /// The largest dictionary trained for an outlet: an outlet's boilerplate
 /// fits, and a small outlet does not pay for a big one.
@@ -34,9 +39,15 @@ pub(crate) const DICTIONARY_BYTES: usize = 32 * 1024;
 /// most (the first ones in key order).
 pub(crate) const MAX_SAMPLES: usize = 256;
 
-/// An outlet's dictionary is trained when its first revisions reach these
-/// counts; later ones keep the last.
-pub(crate) const TRAIN_AT: &[u64] = &[48, 512];
+/// An outlet's dictionary is trained when a document of it is first stored
+/// alone in its frame once it has this many first revisions: until then,
+/// and for documents stored in blocks, no dictionary is needed.
+pub(crate) const TRAIN_AT: u64 = 48;
+
+/// A dictionary trained on fewer than [`MAX_SAMPLES`] samples is trained
+/// again, once, when a document of its outlet is stored alone after the
+/// outlet has this many first revisions.
+pub(crate) const RETRAIN_AT: u64 = 512;
 
 fn zstd_error(what: &str, code: zstd_safe::ErrorCode) -> std::io::Error {
     std::io::Error::other(format!("{what}: {}", zstd_safe::get_error_name(code)))
@@ -44,6 +55,11 @@ fn zstd_error(what: &str, code: zstd_safe::ErrorCode) -> std::io::Error {
 
 fn compress_failed(err: std::io::Error) -> StoreError {
     StoreError::Internal(format!("zstd could not compress: {err}"))
+}
+
+/// A document block's content as one zstd frame.
+pub(crate) fn compress_block(content: &[u8]) -> Result<Vec<u8>, StoreError> {
+    zstd::bulk::compress(content, BLOCK_LEVEL).map_err(compress_failed)
 }
 
 /// `content` as one zstd frame, with a trained dictionary when given.

@@ -7,7 +7,6 @@ use newsarc_model::record::{Record, RevisionRecord};
 use newsarc_model::{Digest, RevisionId, codec};
 
 use crate::StoreError;
-use crate::apply;
 use crate::records::StoredRecord;
 use crate::write::Commit;
 
@@ -56,12 +55,8 @@ impl Commit<'_> {
             (None, Some(article)) => Some(self.head_blob(article)?),
             (None, None) => None,
         };
-        let outlet = apply::outlet(&revision.article).to_owned();
-        self.store_document(document, revision.blob, base, &outlet)?;
+        self.store_document(document, revision.blob, base, &revision.article)?;
         self.push_bytes(record.to_vec())?;
-        if revision.seq == 1 {
-            self.maybe_train(&outlet)?;
-        }
         Ok(id)
     }
 

@@ -10,7 +10,7 @@ use crate::{StoreError, keys};
 
 /// The index layout this build writes. An index of another version is
 /// rebuilt from the packs when the store is opened, never misread.
-pub(crate) const INDEX_VERSION: u32 = 3;
+pub(crate) const INDEX_VERSION: u32 = 4;
 
 /// Where a record is: the batch frame that holds it and its place there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -58,20 +58,19 @@ pub(crate) fn change_of(byte: u8) -> Option<ChangeKind> {
     })
 }
 
-/// `A`: an article's summary.
+/// `A`: an article's summary. Its title and its chain's head are its
+/// history entries' ([`crate::apply::article_record`]): kept here too, they
+/// were a sixth of the index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct ArticleValue {
-    /// The head of its hash chain (the next revision's parent).
-    pub latest: RevisionId,
     pub revisions: u32,
     pub observations: u32,
     pub events: u32,
     pub first_seen: Millis,
     pub last_seen: Millis,
     pub gone_since: Option<Millis>,
-    /// The canonical URL and title of its last revision in time.
+    /// The canonical URL of its last revision in time.
     pub url: String,
-    pub title: Option<String>,
 }
 
 /// `H`: what a history line needs, so that a history is one range scan.
@@ -119,11 +118,13 @@ pub(crate) struct EventLocator {
     pub number: u32,
 }
 
-/// `L`: a global log entry: a revision or an event, by id.
+/// `L`: a global log entry: a revision or an event, by where its record is
+/// (its id is the record's BLAKE3). Entries next to each other point into
+/// one batch, so they compress to a few bytes each where an id takes 32.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct LogValue {
     pub event: bool,
-    pub id: Digest,
+    pub record: RecordRef,
 }
 
 /// `B`: where a document's (or dictionary's) frame is: a frame of its own,
@@ -156,11 +157,12 @@ pub(crate) struct AttemptValue {
     pub record: RecordRef,
 }
 
-/// `Y`: an outlet's current dictionary and how many first revisions it
-/// has had (when to train again).
+/// `Y`: an outlet's current dictionary, how many samples it was trained
+/// on and how many first revisions the outlet has had (when to train).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub(crate) struct DictionaryValue {
     pub digest: Option<Digest>,
+    pub samples: u32,
     pub first_revisions: u64,
 }
 

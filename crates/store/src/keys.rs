@@ -51,6 +51,13 @@ pub(crate) fn history_prefix(key: &ArticleKey) -> Vec<u8> {
     tagged(HISTORY, &[key.as_str().as_bytes(), &[0]])
 }
 
+/// A key after every one of an article's history entries, under its prefix.
+pub(crate) fn history_end(key: &ArticleKey) -> Vec<u8> {
+    let mut entry = history_prefix(key);
+    entry.extend_from_slice(&[0xff; 12]);
+    entry
+}
+
 /// Prefix of an article's history entries fetched at `at`.
 pub(crate) fn history_at(key: &ArticleKey, at: Millis) -> Vec<u8> {
     let mut entry = history_prefix(key);

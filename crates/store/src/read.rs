@@ -19,6 +19,7 @@ use crate::index::{
     self, ArticleValue, AttemptValue, DocumentValue, EventLocator, EventValue, HistoryValue,
     LogValue, ObservationValue, RecordRef, RevisionValue,
 };
+use crate::overlay::Overlay;
 use crate::store::Store;
 use crate::{StoreError, keys};
 
@@ -113,9 +114,9 @@ impl Store {
 
     /// An article's summary.
     pub fn article(&self, key: &ArticleKey) -> Result<Option<ArticleRecord>, StoreError> {
-        Ok(self
-            .get::<ArticleValue>(&keys::article(key), "article")?
-            .map(|value| apply::article_record(key.clone(), value)))
+        self.get::<ArticleValue>(&keys::article(key), "article")?
+            .map(|value| apply::article_record(&Overlay::new(&self.index), key.clone(), value))
+            .transpose()
     }
 
     /// Every article summary, in key order.
@@ -144,7 +145,7 @@ impl Store {
                     reason: err.to_string(),
                 })?;
             let value: ArticleValue = index::decode(&value, "article", &key)?;
-            Ok(apply::article_record(article_key, value))
+            apply::article_record(&Overlay::new(&self.index), article_key, value)
         })
     }
 
@@ -341,12 +342,13 @@ impl Store {
                     reason: "a malformed key".into(),
                 })?;
                 let value: LogValue = index::decode(&value, "log", &key)?;
+                let id = self.logged_id(&value)?;
                 Ok((
                     seq,
                     if value.event {
-                        LogEntry::Event(value.id)
+                        LogEntry::Event(id)
                     } else {
-                        LogEntry::Revision(RevisionId(value.id))
+                        LogEntry::Revision(RevisionId(id))
                     },
                 ))
             })
@@ -553,6 +555,12 @@ impl Store {
         Ok(decoder)
     }
 
+    /// The id of the revision or event a log entry names: its record's
+    /// BLAKE3.
+    pub(crate) fn logged_id(&self, value: &LogValue) -> Result<Digest, StoreError> {
+        Ok(Digest::of(&self.batches.record(&self.packs, value.record)?))
+    }
+
     /// The global log's length and last entry, and every pack's length.
     pub(crate) fn head(&self) -> Result<HeadWitness, StoreError> {
         let log_len = self.counters()?.log_len();
@@ -560,7 +568,8 @@ impl Store {
             0 => None,
             last => self
                 .get::<LogValue>(&keys::log(last), "log")?
-                .map(|value| value.id),
+                .map(|value| self.logged_id(&value))
+                .transpose()?,
         };
         Ok(HeadWitness {
             log_len,

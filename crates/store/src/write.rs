@@ -17,7 +17,7 @@ use newsarc_pack::block::{Directory, Member};
 use newsarc_pack::{Codec, Header, Kind, Location};
 
 use crate::apply::{self, Indexer, RecordSource};
-use crate::documents::{self, MAX_DELTA_DEPTH, MAX_SAMPLES, TRAIN_AT};
+use crate::documents::{self, MAX_DELTA_DEPTH, MAX_SAMPLES, RETRAIN_AT, TRAIN_AT};
 use crate::engine::KvEngine;
 use crate::index::{self, DocumentValue, HistoryValue, IndexState, ObservationValue, RecordRef};
 use crate::overlay::Overlay;
@@ -117,13 +117,21 @@ pub struct Commit<'s> {
     records: Vec<Vec<u8>>,
     /// Documents written by this commit, decoded: the bases of the next.
     documents: HashMap<Digest, Vec<u8>>,
-    /// Documents this commit stores on their own, with their outlets
-    /// (whose dictionary a document alone in its frame uses): written when
-    /// it finishes, together in document blocks.
-    alone: Vec<(Digest, String)>,
+    /// Documents this commit stores on their own: written when it
+    /// finishes, together in document blocks.
+    alone: Vec<PendingAlone>,
     /// Deltas this commit stores, written after the documents on their
     /// own, so that a delta's frame never comes before its base's.
     deltas: Vec<PendingDelta>,
+}
+
+/// A document a commit stores on its own when it finishes.
+struct PendingAlone {
+    digest: Digest,
+    /// Its article: a block keeps an article's documents, and its outlet's,
+    /// next to each other, and a document alone in its frame uses its
+    /// outlet's dictionary.
+    article: ArticleKey,
 }
 
 /// A delta a commit writes when it finishes.
@@ -221,9 +229,10 @@ impl<'s> Commit<'s> {
 
     /// The article as this commit leaves it so far.
     pub fn article(&mut self, key: &ArticleKey) -> Result<Option<ArticleRecord>, StoreError> {
-        Ok(Indexer::new(&mut self.overlay)?
-            .article(key)?
-            .map(|value| apply::article_record(key.clone(), value)))
+        let value = Indexer::new(&mut self.overlay)?.article(key)?;
+        value
+            .map(|value| apply::article_record(&self.overlay, key.clone(), value))
+            .transpose()
     }
 
     /// The history entry current at `at` (the last fetched at or before it).
@@ -345,7 +354,7 @@ impl<'s> Commit<'s> {
             (None, Some(article)) => Some(self.head_blob(article)?),
             (None, None) => None,
         };
-        self.store_document(fetch.bytes, digest, base, apply::outlet(&fetch.article))?;
+        self.store_document(fetch.bytes, digest, base, &fetch.article)?;
 
         let seq = article.as_ref().map_or(1, |article| article.revisions + 1);
         let record = RevisionRecord {
@@ -368,9 +377,6 @@ impl<'s> Commit<'s> {
             ..record
         };
         let bytes = self.push(&record)?;
-        if seq == 1 {
-            self.maybe_train(apply::outlet(&fetch.article))?;
-        }
         Ok(Added {
             outcome: if article.is_some() {
                 Outcome::NewRevision
@@ -517,7 +523,7 @@ impl<'s> Commit<'s> {
     /// The delta depth of a document the store or this commit holds; `None`
     /// when neither does.
     fn document_depth(&self, digest: &Digest) -> Result<Option<u8>, StoreError> {
-        if self.alone.iter().any(|(alone, _)| alone == digest) {
+        if self.alone.iter().any(|alone| alone.digest == *digest) {
             return Ok(Some(0));
         }
         if let Some(delta) = self.deltas.iter().find(|delta| delta.digest == *digest) {
@@ -533,18 +539,23 @@ impl<'s> Commit<'s> {
 
     /// Stores a document unless the store holds it: a delta against `base`
     /// while the chain is short enough; else on its own, written when the
-    /// commit finishes, together with the commit's other such documents.
+    /// commit finishes, together with the commit's other such documents. A
+    /// document whose base is one of those joins them: next to its base in
+    /// a block, zstd finds what the two share as a delta would, without a
+    /// frame of its own (`docs/PERFORMANCE.md`).
     pub(crate) fn store_document(
         &mut self,
         bytes: &[u8],
         digest: Digest,
         base: Option<Digest>,
-        outlet: &str,
+        article: &ArticleKey,
     ) -> Result<(), StoreError> {
         if self.document_depth(&digest)?.is_some() {
             return Ok(());
         }
-        let base = match base {
+        let base_is_alone =
+            base.is_some_and(|base| self.alone.iter().any(|alone| alone.digest == base));
+        let base = match base.filter(|_| !base_is_alone) {
             Some(base) => self
                 .document_depth(&base)?
                 .filter(|depth| *depth < MAX_DELTA_DEPTH)
@@ -561,7 +572,10 @@ impl<'s> Commit<'s> {
                     payload: documents::compress_delta(bytes, &base_bytes)?,
                 });
             }
-            None => self.alone.push((digest, outlet.to_owned())),
+            None => self.alone.push(PendingAlone {
+                digest,
+                article: article.clone(),
+            }),
         }
         self.documents.insert(digest, bytes.to_vec());
         Ok(())
@@ -569,8 +583,8 @@ impl<'s> Commit<'s> {
 
     /// Writes the commit's documents: those on their own, then the deltas.
     fn write_pending(&mut self) -> Result<(), StoreError> {
-        let alone = std::mem::take(&mut self.alone);
-        self.write_standalone(&alone)?;
+        let mut alone = std::mem::take(&mut self.alone);
+        self.write_standalone(&mut alone)?;
         for delta in std::mem::take(&mut self.deltas) {
             let len = self.documents.get(&delta.digest).map_or(0, Vec::len);
             let location = self.append(
@@ -590,12 +604,15 @@ impl<'s> Commit<'s> {
 
     /// Writes the documents stored on their own: one alone in a frame of
     /// its own, with its outlet's dictionary when there is one; more in
-    /// document blocks of up to [`documents::BLOCK_BYTES`] each.
-    fn write_standalone(&mut self, standalone: &[(Digest, String)]) -> Result<(), StoreError> {
-        let mut group: Vec<&(Digest, String)> = Vec::new();
+    /// document blocks of up to [`documents::BLOCK_BYTES`] each, an
+    /// outlet's documents next to each other.
+    fn write_standalone(&mut self, standalone: &mut [PendingAlone]) -> Result<(), StoreError> {
+        // Stable: an article's documents stay in the order they came.
+        standalone.sort_by(|a, b| a.article.cmp(&b.article));
+        let mut group: Vec<&PendingAlone> = Vec::new();
         let mut group_bytes = 0;
-        for pending in standalone {
-            let len = self.documents.get(&pending.0).map_or(0, Vec::len);
+        for pending in standalone.iter() {
+            let len = self.documents.get(&pending.digest).map_or(0, Vec::len);
             if !group.is_empty() && group_bytes + len > documents::BLOCK_BYTES {
                 self.write_group(&group)?;
                 group.clear();
@@ -607,12 +624,12 @@ impl<'s> Commit<'s> {
         self.write_group(&group)
     }
 
-    fn write_group(&mut self, group: &[&(Digest, String)]) -> Result<(), StoreError> {
+    fn write_group(&mut self, group: &[&PendingAlone]) -> Result<(), StoreError> {
         match group {
             [] => Ok(()),
-            [(digest, outlet)] => self.write_alone(*digest, outlet),
+            [alone] => self.write_alone(alone.digest, apply::outlet(&alone.article)),
             group => {
-                let digests: Vec<Digest> = group.iter().map(|(digest, _)| *digest).collect();
+                let digests: Vec<Digest> = group.iter().map(|alone| alone.digest).collect();
                 self.write_block(&digests)
             }
         }
@@ -620,9 +637,7 @@ impl<'s> Commit<'s> {
 
     fn write_alone(&mut self, digest: Digest, outlet: &str) -> Result<(), StoreError> {
         let bytes = self.pending_bytes(&digest)?;
-        let dictionary = Indexer::new(&mut self.overlay)?
-            .dictionary_value(outlet)?
-            .digest;
+        let dictionary = self.dictionary_for(outlet)?;
         let (codec, payload) = match dictionary {
             Some(dictionary) => {
                 let encoder = self.encoder(&dictionary)?;
@@ -659,7 +674,7 @@ impl<'s> Commit<'s> {
         }
         let directory = Directory { members };
         let mut payload = directory.encode();
-        payload.extend_from_slice(&documents::compress(&content, None)?);
+        payload.extend_from_slice(&documents::compress_block(&content)?);
         let location = self.append(
             Kind::DocumentBlock,
             Codec::Zstd,
@@ -726,16 +741,28 @@ impl<'s> Commit<'s> {
         Ok(encoder)
     }
 
-    /// Trains the outlet's dictionary when its first revisions reach one of
-    /// [`TRAIN_AT`]: from up to [`MAX_SAMPLES`] of them (its first articles
-    /// in key order), kept as a frame and named in a record.
-    pub(crate) fn maybe_train(&mut self, outlet: &str) -> Result<(), StoreError> {
-        let count = Indexer::new(&mut self.overlay)?
-            .dictionary_value(outlet)?
-            .first_revisions;
-        if !TRAIN_AT.contains(&count) {
-            return Ok(());
+    /// The dictionary a document of `outlet` alone in its frame is
+    /// compressed with: the outlet's current one, trained first when it is
+    /// due ([`TRAIN_AT`], [`RETRAIN_AT`]).
+    fn dictionary_for(&mut self, outlet: &str) -> Result<Option<Digest>, StoreError> {
+        let value = Indexer::new(&mut self.overlay)?.dictionary_value(outlet)?;
+        let due = match value.digest {
+            None => value.first_revisions >= TRAIN_AT,
+            Some(_) => {
+                (value.samples as usize) < MAX_SAMPLES && value.first_revisions >= RETRAIN_AT
+            }
+        };
+        if due {
+            self.train(outlet).map(Some)
+        } else {
+            Ok(value.digest)
         }
+    }
+
+    /// Trains the outlet's dictionary from up to [`MAX_SAMPLES`] of its
+    /// first revisions (its first articles in key order), kept as a frame
+    /// and named in a record.
+    fn train(&mut self, outlet: &str) -> Result<Digest, StoreError> {
         let mut prefix = vec![keys::ARTICLE];
         prefix.extend_from_slice(outlet.as_bytes());
         prefix.push(b'/');
@@ -785,7 +812,7 @@ impl<'s> Commit<'s> {
             samples: samples.len() as u32,
             trained_at: Millis::now(),
         })?;
-        Ok(())
+        Ok(digest)
     }
 
     /// True when the commit has written nothing.
@@ -869,6 +896,12 @@ pub(crate) fn resolve_pending(
             }
             keys::ARTICLE_EVENT => {
                 let mut entry: index::EventValue = index::decode(value, "event", key)?;
+                place(&mut entry.record, batch)
+                    .then(|| index::encode(&entry))
+                    .transpose()?
+            }
+            keys::LOG => {
+                let mut entry: index::LogValue = index::decode(value, "log", key)?;
                 place(&mut entry.record, batch)
                     .then(|| index::encode(&entry))
                     .transpose()?

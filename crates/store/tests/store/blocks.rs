@@ -1,10 +1,11 @@
-//! Document blocks: the first revisions a commit stores are compressed
-//! together in one frame; each still reads, rebuilds and is lost alone.
+//! Document blocks: the first revisions a commit stores, and the later
+//! revisions stored against them, are compressed together in one frame;
+//! each still reads, rebuilds and is lost alone.
 
 use std::collections::BTreeSet;
 
 use newsarc_model::Digest;
-use newsarc_pack::{Frame, Kind, PackSet, Scanned};
+use newsarc_pack::{Codec, Frame, Kind, PackSet, Scanned};
 use newsarc_store::{Added, FindingKind, RepairOptions, Store, StoreConfig, StoreError};
 
 use crate::backend::{add, document, fetch, findings};
@@ -13,8 +14,8 @@ use crate::backend::{add, document, fetch, findings};
 const ARTICLES: u32 = 20;
 
 /// A store with one commit of `ARTICLES` first revisions and, in the same
-/// commit, a second revision of the first article (a delta against a block
-/// member); then an article of its own commit.
+/// commit, a second revision of the first article (a block member too);
+/// then an article of its own commit.
 struct Blocked {
     dir: tempfile::TempDir,
     /// The commit's first revisions, in order.
@@ -126,21 +127,93 @@ fn a_commits_first_revisions_share_one_block_and_each_reads_back() {
         newsarc_pack::block::Directory::split(&blocks[0].payload, blocks[0].header.content_len)
             .unwrap();
     let members: Vec<Digest> = directory.members.iter().map(|m| m.digest).collect();
-    let firsts: Vec<Digest> = blocked.firsts.iter().map(|first| first.blob).collect();
-    assert_eq!(members, firsts);
-    // The delta comes after the block it is stored against.
+    // In article key order, an article's revisions in the order they came.
+    let mut keyed: Vec<(String, Digest)> = (0..ARTICLES)
+        .map(|article| format!("example.org/{article}"))
+        .zip(blocked.firsts.iter().map(|first| first.blob))
+        .collect();
+    keyed.insert(1, ("example.org/0".into(), blocked.second.blob));
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        members,
+        keyed.iter().map(|(_, blob)| *blob).collect::<Vec<_>>()
+    );
+    assert!(
+        !frames
+            .iter()
+            .any(|frame| frame.header.codec == Codec::ZstdDelta),
+        "the second revision's base was in its commit: no delta"
+    );
+    blocked.reads_back_whole();
+
+    // A revision whose neighbour is in an older commit is a delta.
+    let store = blocked.open();
+    let third = add(&store, &fetch("example.org/0", &body(0, 2), 3, "T"));
+    drop(store);
+    let frames = blocked.frames();
     let delta = frames
         .iter()
-        .position(|frame| frame.header.content == blocked.second.blob)
+        .find(|frame| frame.header.content == third.blob)
         .unwrap();
-    let block = frames
-        .iter()
-        .position(|frame| frame.header.kind == Kind::DocumentBlock)
-        .unwrap();
-    assert!(block < delta);
-    assert_eq!(frames[delta].header.reference, Some(blocked.firsts[0].blob));
+    assert_eq!(delta.header.codec, Codec::ZstdDelta);
+    assert_eq!(delta.header.reference, Some(blocked.second.blob));
+    assert_eq!(blocked.open().blob(&third.blob).unwrap(), body(0, 2));
+}
 
-    blocked.reads_back_whole();
+/// An outlet's dictionary is trained when a document of it is first stored
+/// alone in its frame, not while its documents go into blocks.
+#[test]
+fn a_dictionary_is_trained_when_a_lone_document_first_needs_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let store = Store::open(&path, &StoreConfig::default()).unwrap();
+    let outlet_body = |article: u32| {
+        [
+            body(article, 0),
+            format!("<footer>outlet footer {}</footer>", article * 7).into_bytes(),
+        ]
+        .concat()
+    };
+    let mut commit = store.begin().unwrap();
+    for article in 0..60 {
+        let key = format!("example.org/{article}");
+        commit
+            .add_fetch(&fetch(&key, &outlet_body(article), 0, "D"))
+            .unwrap();
+    }
+    commit.finish().unwrap();
+    let frames = |path: &std::path::Path| -> Vec<Frame> {
+        PackSet::open(&path.join("packs"))
+            .unwrap()
+            .scan(None)
+            .unwrap()
+            .map(|step| match step.unwrap() {
+                Scanned::Frame(frame) => frame,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    assert!(
+        !frames(&path)
+            .iter()
+            .any(|frame| frame.header.kind == Kind::Dictionary),
+        "documents in blocks need no dictionary"
+    );
+
+    let lone = add(&store, &fetch("example.org/lone", &outlet_body(99), 1, "D"));
+    let frames = frames(&path);
+    let dictionary = frames
+        .iter()
+        .find(|frame| frame.header.kind == Kind::Dictionary)
+        .expect("the lone document's outlet has a dictionary now");
+    let document = frames
+        .iter()
+        .find(|frame| frame.header.content == lone.blob)
+        .unwrap();
+    assert_eq!(document.header.codec, Codec::ZstdDictionary);
+    assert_eq!(document.header.reference, Some(dictionary.header.content));
+    assert_eq!(store.blob(&lone.blob).unwrap(), outlet_body(99));
+    assert!(findings(&store, true).is_empty());
 }
 
 #[test]
@@ -231,7 +304,12 @@ fn a_flipped_byte_in_a_block_loses_its_members_and_what_is_stored_against_them_o
         .filter(|f| f.kind == FindingKind::MissingBlob)
         .filter_map(|f| f.id.parse().ok())
         .collect();
-    let members: BTreeSet<Digest> = blocked.firsts.iter().map(|first| first.blob).collect();
+    let members: BTreeSet<Digest> = blocked
+        .firsts
+        .iter()
+        .chain([&blocked.second])
+        .map(|added| added.blob)
+        .collect();
     assert_eq!(needed, members, "{:?}", report.unrecoverable);
     assert_eq!(
         blocked.open().blob(&blocked.later.blob).unwrap(),

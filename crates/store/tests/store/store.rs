@@ -231,7 +231,7 @@ fn flip_flopping_content_makes_revisions_but_stores_the_blob_once(backend: &Back
     assert_eq!(counters.raw_bytes, (one.len() + two.len()) as u64);
 }
 
-fn an_outlet_gets_a_dictionary_and_its_documents_still_read_back(backend: &Backend) {
+fn an_outlets_first_revisions_in_one_commit_read_back(backend: &Backend) {
     let store = backend.store();
     let bodies: Vec<Vec<u8>> = (0..40u32)
         .map(|i| {
@@ -262,7 +262,7 @@ crate::on_every_backend!(
     revision_ids_are_found_by_prefix,
     later_revisions_are_stored_as_deltas_and_read_back_exactly,
     flip_flopping_content_makes_revisions_but_stores_the_blob_once,
-    an_outlet_gets_a_dictionary_and_its_documents_still_read_back,
+    an_outlets_first_revisions_in_one_commit_read_back,
 );
 
 #[test]
