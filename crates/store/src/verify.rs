@@ -128,8 +128,15 @@ const READ_AHEAD_FRAMES: usize = 64;
 
 /// Frames handed from one verify thread to the next at a time: with one
 /// wake-up per frame, waking and switching threads was 9 % of a `verify
-/// --deep` profile (3 % since, `docs/PERFORMANCE.md`).
+/// --deep` profile (3 % since, `docs/PERFORMANCE.md`). A batch of records
+/// or a document block is handed on at once: each is a commit's worth of
+/// work for the next thread, and a store of big commits has few frames.
 const FRAMES_PER_HANDOFF: usize = 32;
+
+/// True for a frame worth handing on by itself ([`FRAMES_PER_HANDOFF`]).
+fn is_heavy(step: &Scanned) -> bool {
+    matches!(step, Scanned::Frame(frame) if matches!(frame.header.kind, Kind::Records | Kind::DocumentBlock))
+}
 
 /// A batch's records, each its bytes and what they decode to.
 type DecodedBatch = Result<Vec<(Vec<u8>, Result<StoredRecord, String>)>, String>;
@@ -337,13 +344,14 @@ impl Store {
             scope.spawn(move || {
                 let mut batch = Vec::with_capacity(FRAMES_PER_HANDOFF);
                 for step in scanner {
+                    let heavy = step.as_ref().is_ok_and(is_heavy);
                     batch.push(step.map(|step| {
                         let (step, records) = decoded_ahead(step, deep);
                         (step, records, None)
                     }));
                     // A failed send: the walk went away (it stopped, or
                     // failed).
-                    if batch.len() == FRAMES_PER_HANDOFF
+                    if (heavy || batch.len() == FRAMES_PER_HANDOFF)
                         && sender.send(std::mem::take(&mut batch)).is_err()
                     {
                         return;
