@@ -427,7 +427,9 @@ impl Store {
             }
             let value = self.document_value(&next)?;
             if let Some(index) = value.member {
-                let block = self.blocks.block(&self.packs, value.location(), &next)?;
+                let block = self
+                    .blocks
+                    .block(&self.packs, value.location(), index, &next)?;
                 let bytes = Arc::new(block.member(index, &next)?.to_vec());
                 cache.put(next, Arc::clone(&bytes));
                 base = Some(bytes);

@@ -316,3 +316,47 @@ fn a_flipped_byte_in_a_block_loses_its_members_and_what_is_stored_against_them_o
         blocked.expected(&blocked.later)
     );
 }
+
+/// A read of one member decodes its block only so far: a later member read
+/// after it decodes further, and every member still reads back exactly.
+#[test]
+fn members_far_apart_in_one_block_read_back_in_any_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let store = Store::open(&path, &StoreConfig::default()).unwrap();
+    // About 1.2 MB of content that does not compress away: the block is
+    // decoded in pieces.
+    let noise = |article: u32| -> Vec<u8> {
+        let mut state = u64::from(article).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..12_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                b'a' + (state % 26) as u8
+            })
+            .collect()
+    };
+    let mut commit = store.begin().unwrap();
+    let added: Vec<Added> = (0..100)
+        .map(|article| {
+            commit
+                .add_fetch(&fetch(
+                    &format!("example.org/{article:03}"),
+                    &noise(article),
+                    0,
+                    "P",
+                ))
+                .unwrap()
+        })
+        .collect();
+    commit.finish().unwrap();
+    drop(store);
+    let store = Store::open(&path, &StoreConfig::default()).unwrap();
+    for article in [0, 99, 50, 0, 98] {
+        assert_eq!(
+            store.blob(&added[article as usize].blob).unwrap(),
+            noise(article)
+        );
+    }
+}
