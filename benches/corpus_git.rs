@@ -109,9 +109,9 @@ pub fn git_repository(repo: &Path, revisions: &[CorpusRevision]) {
 }
 
 /// Ingests every revision in fetch order into a new store at `dir`, read
-/// from its file and stored in commits of 256 as `newsarc ingest` does
-/// (parsed on every core while the commit before is stored, durable at the
-/// end).
+/// from its file and stored in commits of `FILES_PER_COMMIT` as `newsarc
+/// ingest` does (parsed on every core while the commit before is stored,
+/// durable at the end).
 pub fn ingest(dir: &Path, revisions: &[CorpusRevision]) -> Archive {
     let archive = Archive::open(dir, &newsarc::StoreConfig::default()).expect("store");
     let read: Vec<(Vec<u8>, String)> = revisions

@@ -150,7 +150,7 @@ fn main() {
         pending.push(revision);
         let chunk_done = done.is_multiple_of(options.chunk) || done == options.revisions;
         if pending.len() as u64 == COMMIT_EVERY || chunk_done {
-            // Commits of 256, as `newsarc ingest` makes them.
+            // Commits of `FILES_PER_COMMIT`, as `newsarc ingest` makes them.
             let documents: Vec<_> = pending.iter().map(synth::SynthRevision::document).collect();
             let stored = archive
                 .ingest_documents(&documents, &DocumentHint::default())
