@@ -4,7 +4,8 @@ use std::io::Write;
 
 use newsarc_diff::EditStats;
 use newsarc_model::record::{ArticleRecord, EventRecord, RevisionRecord};
-use newsarc_model::{Digest, Millis, RevisionId};
+use newsarc_model::{Charset, Digest, Millis, RevisionId};
+pub use newsarc_store::HistoryEntry;
 use serde::Serialize;
 
 use crate::timeline::TimelineEntry;
@@ -85,6 +86,57 @@ pub(crate) fn short(id: &impl ToString) -> String {
     hex.chars().take(SHORT_ID_DIGITS).collect()
 }
 
+/// One entry of a history: a revision as its history entry holds it (what
+/// a log line shows, read from the index alone: no record is decoded), or
+/// an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryItem {
+    /// A revision.
+    Revision(HistoryEntry),
+    /// A `gone` or `reappeared` event, by its id.
+    Event(Digest, EventRecord),
+}
+
+impl HistoryItem {
+    /// When it happened: a revision's fetch, an event's time.
+    pub fn at(&self) -> Millis {
+        match self {
+            Self::Revision(revision) => revision.fetched_at,
+            Self::Event(_, event) => event.at,
+        }
+    }
+
+    /// Order among entries of the same moment, as in a timeline: a
+    /// reappearance before the page that showed it.
+    fn rank(&self) -> u8 {
+        match self {
+            Self::Event(..) => 0,
+            Self::Revision(_) => 1,
+        }
+    }
+
+    /// The history item of a timeline entry; none for an observation.
+    pub fn of_timeline(entry: &TimelineEntry) -> Option<Self> {
+        match entry {
+            TimelineEntry::Revision(revision) => {
+                let record = &revision.record;
+                Some(Self::Revision(HistoryEntry {
+                    id: revision.id,
+                    seq: record.seq,
+                    fetched_at: record.fetched_at,
+                    blob: record.blob,
+                    size: record.size,
+                    change: revision.change,
+                    title: record.meta.title.clone(),
+                    charset: record.charset.as_ref().map(|charset| charset.name.clone()),
+                }))
+            }
+            TimelineEntry::Event(id, event) => Some(Self::Event(*id, event.clone())),
+            TimelineEntry::Observation(_) => None,
+        }
+    }
+}
+
 /// An article's history as `log` prints it: the article, its revisions and
 /// events in fetch-time order, and (for `--stat`) each revision's
 /// statistics against the revision before it in time. Both the local and
@@ -94,39 +146,38 @@ pub struct History {
     /// The article.
     pub article: ArticleRecord,
     /// Its revisions and events, oldest fetch first.
-    pub entries: Vec<TimelineEntry>,
+    pub entries: Vec<HistoryItem>,
     /// One entry per revision when statistics were asked for.
     pub stats: Option<Vec<EditStats>>,
 }
 
 impl History {
     /// The revisions, in fetch-time order.
-    pub fn revisions(&self) -> impl Iterator<Item = &crate::timeline::TimelineRevision> {
-        crate::timeline::revisions_of(&self.entries)
+    pub fn revisions(&self) -> impl Iterator<Item = &HistoryEntry> {
+        self.entries.iter().filter_map(|entry| match entry {
+            HistoryItem::Revision(revision) => Some(revision),
+            HistoryItem::Event(..) => None,
+        })
     }
 
     fn lines(&self) -> Vec<LogLine<'_>> {
         let mut stats = self.stats.iter().flatten();
         self.entries
             .iter()
-            .filter_map(|entry| match entry {
-                TimelineEntry::Revision(revision) => {
-                    let record = &revision.record;
-                    Some(LogLine::Revision(RevisionLine {
-                        kind: "revision",
-                        seq: record.seq,
-                        id: revision.id.to_string(),
-                        fetched_at: record.fetched_at.to_string(),
-                        blob: record.blob.to_string(),
-                        size: record.size,
-                        title: record.meta.title.clone(),
-                        change: revision.change.as_str(),
-                        charset: charset_name(record),
-                        stats: stats.next().copied(),
-                    }))
-                }
-                TimelineEntry::Event(id, event) => Some(event_line(id, event)),
-                TimelineEntry::Observation(_) => None,
+            .map(|entry| match entry {
+                HistoryItem::Revision(revision) => LogLine::Revision(RevisionLine {
+                    kind: "revision",
+                    seq: revision.seq,
+                    id: revision.id.to_string(),
+                    fetched_at: revision.fetched_at.to_string(),
+                    blob: revision.blob.to_string(),
+                    size: revision.size,
+                    title: revision.title.clone(),
+                    change: revision.change.as_str(),
+                    charset: revision.charset.as_deref().unwrap_or(Charset::UTF_8),
+                    stats: stats.next().copied(),
+                }),
+                HistoryItem::Event(id, event) => event_line(id, event),
             })
             .collect()
     }
@@ -272,28 +323,42 @@ pub fn write_articles(
 
 impl Archive {
     /// An article's history, with statistics when `stat` is set.
+    /// One range scan of its history entries (and its events): no
+    /// revision record is read.
     pub fn history_of(&self, article: &str, stat: bool) -> Result<History, ArchiveError> {
         let article = self.resolve_article(article)?;
-        let timeline = self.timeline(article, false)?;
-        let stats = if stat {
+        let mut entries: Vec<HistoryItem> = self
+            .store
+            .timeline(&article.key)?
+            .into_iter()
+            .map(HistoryItem::Revision)
+            .collect();
+        entries.extend(
+            self.store
+                .events(&article.key)?
+                .into_iter()
+                .map(|(id, event)| HistoryItem::Event(id, event)),
+        );
+        // Stable: revisions keep the history index's order at equal times.
+        entries.sort_by_key(|entry| (entry.at(), entry.rank()));
+        let mut history = History {
+            article,
+            entries,
+            stats: None,
+        };
+        if stat {
             let mut all = Vec::new();
             let mut previous: Option<&RevisionId> = None;
-            for revision in timeline.revisions() {
+            for revision in history.revisions() {
                 all.push(match previous {
                     Some(previous) => self.diff_revisions(previous, &revision.id, false)?.stats,
                     None => EditStats::default(),
                 });
                 previous = Some(&revision.id);
             }
-            Some(all)
-        } else {
-            None
-        };
-        Ok(History {
-            article: timeline.article,
-            entries: timeline.entries,
-            stats,
-        })
+            history.stats = Some(all);
+        }
+        Ok(history)
     }
 
     /// Writes an article's revisions and events, oldest fetch first.

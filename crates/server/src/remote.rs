@@ -4,7 +4,7 @@
 //! query a store that a server holds open.)
 
 use newsarc::diff::DiffOptions;
-use newsarc::history::History;
+use newsarc::history::{History, HistoryItem};
 use newsarc::report::Stats;
 use newsarc::show::{Content, ShowFormat, Shown};
 use newsarc::timeline::TimelineEntry;
@@ -266,7 +266,10 @@ impl Remote {
         };
         Ok(History {
             article: record,
-            entries,
+            entries: entries
+                .iter()
+                .filter_map(HistoryItem::of_timeline)
+                .collect(),
             stats,
         })
     }

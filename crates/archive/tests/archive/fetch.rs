@@ -78,9 +78,11 @@ async fn a_page_that_changes_makes_two_revisions_and_a_diff() {
     assert_eq!(second.article, first.article);
 
     let key = first.article.clone().unwrap();
-    let history = archive.history_of(&key, false).unwrap();
-    assert_eq!(history.revisions().count(), 2);
-    let http = history
+    let timeline = archive
+        .timeline(archive.resolve_article(&key).unwrap(), false)
+        .unwrap();
+    assert_eq!(timeline.revisions().count(), 2);
+    let http = timeline
         .revisions()
         .nth(1)
         .unwrap()
@@ -262,8 +264,10 @@ async fn a_redirect_chain_is_followed_and_its_end_recorded() {
         Some(site.url("/final").as_str())
     );
     let key = report.article.unwrap();
-    let history = archive.history_of(&key, false).unwrap();
-    let http = history
+    let timeline = archive
+        .timeline(archive.resolve_article(&key).unwrap(), false)
+        .unwrap();
+    let http = timeline
         .revisions()
         .next()
         .unwrap()
