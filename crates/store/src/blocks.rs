@@ -69,18 +69,23 @@ impl DecodedBlock {
     }
 }
 
-/// A document block frame's directory and its content up to member
-/// `index`'s end, and at least `at_least` bytes: a read of one member
-/// decodes half a block on average instead of all of it (8 MiB, some 6 ms).
-fn decode_through(frame: &Frame, index: u32, at_least: usize) -> Result<DecodedBlock, String> {
+/// A document block frame's directory and its compressed content.
+fn split(frame: &Frame) -> Result<(Directory, &[u8]), String> {
     if frame.header.kind != Kind::DocumentBlock {
         return Err(format!(
             "it is a {} frame, not a document block",
             frame.header.kind.as_str()
         ));
     }
-    let (directory, compressed) = Directory::split(&frame.payload, frame.header.content_len)
-        .map_err(|err| format!("its directory does not read: {err}"))?;
+    Directory::split(&frame.payload, frame.header.content_len)
+        .map_err(|err| format!("its directory does not read: {err}"))
+}
+
+/// A document block frame's directory and its content up to member
+/// `index`'s end, and at least `at_least` bytes: a read of one member
+/// decodes half a block on average instead of all of it (8 MiB, some 6 ms).
+fn decode_through(frame: &Frame, index: u32, at_least: usize) -> Result<DecodedBlock, String> {
+    let (directory, compressed) = split(frame)?;
     // A member the directory does not have decodes nothing: reading it
     // says the index is wrong, not the block. A read of one revision is
     // often followed by its neighbour's, the next member: decoding a little
@@ -108,14 +113,7 @@ fn decode_through(frame: &Frame, index: u32, at_least: usize) -> Result<DecodedB
 /// digest when it is read ([`DecodedBlock::member`]); hashing 8 MiB again
 /// to read one member cost about as much as decompressing them.
 pub(crate) fn decode(frame: &Frame) -> Result<DecodedBlock, String> {
-    if frame.header.kind != Kind::DocumentBlock {
-        return Err(format!(
-            "it is a {} frame, not a document block",
-            frame.header.kind.as_str()
-        ));
-    }
-    let (directory, compressed) = Directory::split(&frame.payload, frame.header.content_len)
-        .map_err(|err| format!("its directory does not read: {err}"))?;
+    let (directory, compressed) = split(frame)?;
     let content = documents::decompress(compressed, frame.header.content_len, None)
         .map_err(|err| format!("it does not decompress: {err}"))?;
     Ok(DecodedBlock { directory, content })

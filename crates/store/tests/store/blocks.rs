@@ -24,6 +24,19 @@ struct Blocked {
     later: Added,
 }
 
+/// Every frame in the packs of the store at `path`.
+fn frames_of(path: &std::path::Path) -> Vec<Frame> {
+    PackSet::open(&path.join("packs"))
+        .unwrap()
+        .scan(None)
+        .unwrap()
+        .map(|step| match step.unwrap() {
+            Scanned::Frame(frame) => frame,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 fn body(article: u32, version: u32) -> Vec<u8> {
     [
         format!("article {article}\n").as_bytes(),
@@ -68,15 +81,7 @@ impl Blocked {
 
     /// Every frame in the packs.
     fn frames(&self) -> Vec<Frame> {
-        let packs = PackSet::open(&self.path().join("packs")).unwrap();
-        packs
-            .scan(None)
-            .unwrap()
-            .map(|step| match step.unwrap() {
-                Scanned::Frame(frame) => frame,
-                other => panic!("{other:?}"),
-            })
-            .collect()
+        frames_of(&self.path())
     }
 
     fn expected(&self, added: &Added) -> Vec<u8> {
@@ -182,26 +187,15 @@ fn a_dictionary_is_trained_when_a_lone_document_first_needs_one() {
             .unwrap();
     }
     commit.finish().unwrap();
-    let frames = |path: &std::path::Path| -> Vec<Frame> {
-        PackSet::open(&path.join("packs"))
-            .unwrap()
-            .scan(None)
-            .unwrap()
-            .map(|step| match step.unwrap() {
-                Scanned::Frame(frame) => frame,
-                other => panic!("{other:?}"),
-            })
-            .collect()
-    };
     assert!(
-        !frames(&path)
+        !frames_of(&path)
             .iter()
             .any(|frame| frame.header.kind == Kind::Dictionary),
         "documents in blocks need no dictionary"
     );
 
     let lone = add(&store, &fetch("example.org/lone", &outlet_body(99), 1, "D"));
-    let frames = frames(&path);
+    let frames = frames_of(&path);
     let dictionary = frames
         .iter()
         .find(|frame| frame.header.kind == Kind::Dictionary)
