@@ -16,8 +16,8 @@ use crate::StoreError;
 use crate::documents;
 
 /// How much decoded content the cache keeps: decoding a block for one
-/// member decodes about a hundred members' bytes (`docs/PERFORMANCE.md`),
-/// so the blocks of the last few dozen commits' first revisions stay
+/// member decodes every member before it too, hundreds of them in an
+/// 8 MiB block (`docs/PERFORMANCE.md`), so the last few blocks read stay
 /// decoded.
 const CACHED_BLOCK_BYTES: usize = 32 * 1024 * 1024;
 
@@ -83,7 +83,7 @@ fn split(frame: &Frame) -> Result<(Directory, &[u8]), String> {
 
 /// A document block frame's directory and its content up to member
 /// `index`'s end, and at least `at_least` bytes: a read of one member
-/// decodes half a block on average instead of all of it (8 MiB, some 6 ms).
+/// decodes half a block on average instead of all 8 MiB of it.
 fn decode_through(frame: &Frame, index: u32, at_least: usize) -> Result<DecodedBlock, String> {
     let (directory, compressed) = split(frame)?;
     // A member the directory does not have decodes nothing: reading it
