@@ -26,6 +26,11 @@ use newsarc_fetch::{Fetcher, SystemClock, WatchConfig};
 use args::{Cli, Command, DiffFormatArg, FetchArgs, RepairArgs, ServeArgs, WatchArgs};
 use progress::Bar;
 
+/// mimalloc, not glibc's allocator: see `docs/PERFORMANCE.md` ("The
+/// allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// What a finished job says about the data.
 enum Verdict {
     Clean,

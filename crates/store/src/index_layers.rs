@@ -16,6 +16,17 @@ use crate::{StoreError, keys, layout};
 /// writer compacts it while it runs (about 40,000 revisions).
 pub(crate) const LIVE_ENTRIES: u64 = 200_000;
 
+/// The sorted run's share of the index's cache: half, sled taking the
+/// other half, so that the two together stay within what the caller gave.
+fn run_cache(cache_bytes: u64) -> u64 {
+    cache_bytes / 2
+}
+
+/// sled's share of the index's cache (see [`run_cache`]).
+fn live_cache(cache_bytes: u64) -> u64 {
+    cache_bytes - run_cache(cache_bytes)
+}
+
 /// How the index was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Live {
@@ -54,7 +65,7 @@ pub(crate) fn open(
     let run_path = layout::index_run(dir);
     let earlier_layout = layout::holds_engine_files(&index_dir);
     let run = if run_path.exists() && !earlier_layout {
-        Some(Run::open(&run_path, cache_bytes)?)
+        Some(Run::open(&run_path, run_cache(cache_bytes))?)
     } else {
         None
     };
@@ -72,7 +83,7 @@ pub(crate) fn open(
         std::fs::remove_dir_all(&index_dir)
             .map_err(|err| EngineError::Io(format!("{err} ({})", index_dir.display())))?;
     }
-    let live = SledEngine::open(&layout::index_live(dir), cache_bytes)?;
+    let live = SledEngine::open(&layout::index_live(dir), live_cache(cache_bytes))?;
     Ok((
         LayeredEngine::new(run, Box::new(live), live_name),
         Live::Sled,
@@ -107,7 +118,7 @@ impl Store {
                     source,
                 })?;
                 Box::new(
-                    SledEngine::open(&live_dir, self.cache_bytes)
+                    SledEngine::open(&live_dir, live_cache(self.cache_bytes))
                         .map_err(|reason| engine_error(&self.location, reason))?,
                 )
             }
@@ -176,7 +187,7 @@ impl Store {
             let path = path.to_owned();
             move |source| StoreError::Io { path, source }
         };
-        let run = match self.index.write_run(&writing, self.cache_bytes) {
+        let run = match self.index.write_run(&writing, run_cache(self.cache_bytes)) {
             Ok(run) => run,
             Err(reason) => {
                 let _ = std::fs::remove_file(&writing);

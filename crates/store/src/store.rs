@@ -35,7 +35,8 @@ pub(crate) fn index_open_error(dir: &Path, reason: EngineError) -> StoreError {
 /// How a store is opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreConfig {
-    /// sled's page cache, in bytes.
+    /// The index's caches, in bytes: half for the sorted run's decoded
+    /// blocks, half for sled's page cache.
     pub cache_bytes: u64,
     /// A new pack is started once the current one is this long.
     pub pack_limit: u64,

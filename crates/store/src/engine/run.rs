@@ -6,7 +6,6 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::num::NonZeroUsize;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,8 +24,13 @@ const FILE_HEADER_LEN: u64 = 12;
 /// Directory offset (8), stored length (4), content length (4), entries
 /// (8), directory hash (16), trailer check (4), magic (8).
 const TRAILER_LEN: usize = 52;
-/// A block is closed once its entries take this many bytes.
-const BLOCK_TARGET: usize = 64 * 1024;
+/// A block is closed once its entries take this many bytes. Small, because
+/// a lookup in a run bigger than its cache decodes a whole block: at 64 KiB
+/// that was about 70 µs of zstd a lookup, at 8 KiB it is about 10 µs
+/// (`docs/PERFORMANCE.md`, the scale run); zstd finds less to share in a
+/// small block, which costs the corpus's index about 7 % (mostly digests,
+/// which do not compress anyway).
+const BLOCK_TARGET: usize = 8 * 1024;
 /// zstd's level for blocks: the run is written once per compaction and
 /// read often.
 const LEVEL: i32 = 6;
@@ -217,11 +221,13 @@ struct BlockRef {
 struct Block {
     content: Vec<u8>,
     /// Per entry: the key's and the value's ranges in `content`.
-    entries: Vec<(usize, usize, usize, usize)>,
+    entries: Vec<(u32, u32, u32, u32)>,
 }
 
 impl Block {
     fn parse(content: Vec<u8>) -> Option<Self> {
+        // A block's content is at most MAX_LEN long, so offsets fit u32.
+        let offset = |at: usize| u32::try_from(at).ok();
         let mut entries = Vec::new();
         let mut fields = Fields {
             bytes: &content,
@@ -234,28 +240,79 @@ impl Block {
             let value_len = usize::try_from(fields.u32()?).ok()?;
             let value_at = fields.at;
             fields.take(value_len)?;
-            entries.push((key_at, key_at + key_len, value_at, value_at + value_len));
+            entries.push((
+                offset(key_at)?,
+                offset(key_at + key_len)?,
+                offset(value_at)?,
+                offset(value_at + value_len)?,
+            ));
         }
         Some(Self { content, entries })
     }
 
+    /// The bytes it takes in memory, as the cache counts them.
+    fn footprint(&self) -> usize {
+        self.content.capacity()
+            + self.entries.capacity() * std::mem::size_of::<(u32, u32, u32, u32)>()
+            + std::mem::size_of::<Self>()
+    }
+
+    fn range(&self, start: u32, end: u32) -> &[u8] {
+        &self.content[start as usize..end as usize]
+    }
+
     fn key(&self, index: usize) -> &[u8] {
         let (start, end, _, _) = self.entries[index];
-        &self.content[start..end]
+        self.range(start, end)
     }
 
     fn entry(&self, index: usize) -> Entry {
         let (key_start, key_end, value_start, value_end) = self.entries[index];
         (
-            self.content[key_start..key_end].to_vec(),
-            self.content[value_start..value_end].to_vec(),
+            self.range(key_start, key_end).to_vec(),
+            self.range(value_start, value_end).to_vec(),
         )
     }
 
     /// The first entry whose key is at least `key`.
     fn seek(&self, key: &[u8]) -> usize {
         self.entries
-            .partition_point(|&(start, end, _, _)| &self.content[start..end] < key)
+            .partition_point(|&(start, end, _, _)| self.range(start, end) < key)
+    }
+}
+
+/// Decoded blocks, least recently used first out, held to a byte budget
+/// (a count of blocks would let the cache grow with their entries).
+struct BlockCache {
+    blocks: LruCache<usize, Arc<Block>>,
+    bytes: usize,
+    budget: usize,
+}
+
+impl BlockCache {
+    fn new(budget: usize) -> Self {
+        Self {
+            blocks: LruCache::unbounded(),
+            bytes: 0,
+            budget,
+        }
+    }
+
+    fn get(&mut self, index: usize) -> Option<Arc<Block>> {
+        self.blocks.get(&index).cloned()
+    }
+
+    fn put(&mut self, index: usize, block: Arc<Block>) {
+        self.bytes += block.footprint();
+        if let Some(old) = self.blocks.put(index, block) {
+            self.bytes -= old.footprint();
+        }
+        while self.bytes > self.budget {
+            match self.blocks.pop_lru() {
+                Some((_, evicted)) => self.bytes -= evicted.footprint(),
+                None => break,
+            }
+        }
     }
 }
 
@@ -266,7 +323,7 @@ pub(crate) struct Run {
     file: File,
     blocks: Vec<BlockRef>,
     entries: u64,
-    cache: Mutex<LruCache<usize, Arc<Block>>>,
+    cache: Mutex<BlockCache>,
 }
 
 impl Run {
@@ -340,15 +397,14 @@ impl Run {
                 "its directory at byte {directory_at} does not parse"
             ))
         })?;
-        let slots = usize::try_from(cache_bytes / BLOCK_TARGET as u64)
-            .unwrap_or(usize::MAX)
-            .max(16);
         Ok(Self {
             path: path.to_owned(),
             file,
             blocks,
             entries,
-            cache: Mutex::new(LruCache::new(NonZeroUsize::MIN.saturating_add(slots - 1))),
+            cache: Mutex::new(BlockCache::new(
+                usize::try_from(cache_bytes).unwrap_or(usize::MAX),
+            )),
         })
     }
 
@@ -362,9 +418,9 @@ impl Run {
             .cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(&index)
+            .get(index)
         {
-            return Ok(Arc::clone(block));
+            return Ok(block);
         }
         let at = &self.blocks[index];
         let damaged = |what: &str| {
@@ -382,7 +438,7 @@ impl Run {
         if short_hash(&stored) != at.hash {
             return Err(damaged("does not check"));
         }
-        let content = zstd::bulk::decompress(&stored, at.content as usize)
+        let content = crate::documents::decompress(&stored, at.content, None)
             .map_err(|_| damaged("does not decode"))?;
         let block = Arc::new(Block::parse(content).ok_or_else(|| damaged("does not parse"))?);
         self.cache
