@@ -667,6 +667,34 @@ mod tests {
     }
 
     #[test]
+    fn the_block_cache_keeps_to_its_byte_budget_and_reads_stay_right() {
+        let entries: BTreeMap<Vec<u8>, Vec<u8>> = (0..5000u32)
+            .map(|n| (format!("H{n:06}").into_bytes(), n.to_be_bytes().repeat(30)))
+            .collect();
+        let (dir, _) = written(&entries);
+        let budget = 3 * BLOCK_TARGET;
+        let run = Run::open(&dir.path().join("test.run"), budget as u64).unwrap();
+        assert!(run.blocks.len() > 20, "the test needs more blocks than fit");
+        let mut state = 7_u64;
+        for _ in 0..2000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let n = (state >> 33) as u32 % 5000;
+            let key = format!("H{n:06}").into_bytes();
+            assert_eq!(run.get(&key).unwrap(), entries.get(&key).cloned());
+            let cache = run.cache.lock().unwrap();
+            assert!(cache.bytes <= budget, "{} cached bytes", cache.bytes);
+            let counted: usize = cache
+                .blocks
+                .iter()
+                .map(|(_, block)| block.footprint())
+                .sum();
+            assert_eq!(cache.bytes, counted);
+        }
+    }
+
+    #[test]
     fn keys_out_of_order_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let mut writer = RunWriter::create(&dir.path().join("test.run")).unwrap();
